@@ -1,0 +1,271 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/layers"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+)
+
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func validDomain(d string) bool { return d == "" || (len(d) <= 253 && domainRE.MatchString(d)) }
+
+func (s *Server) listFormations(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Formation, int, error) {
+		return s.store.ListFormations(c.Request.Context(), viewer(c), p)
+	})
+}
+
+func (s *Server) createFormation(c *gin.Context) {
+	var req client.FormationCreateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	switch {
+	case !client.ValidID(req.ID):
+		fail(c, invalid("formation id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
+		return
+	case !validDomain(req.Domain):
+		fail(c, invalid("domain %q is not a valid DNS name", req.Domain))
+		return
+	}
+	ctx := c.Request.Context()
+	owner := currentUser(c).Username
+	var specs []store.LayerSpec
+	if req.Flavor != "" {
+		spec, err := s.newLayer(ctx, owner, req.ID, client.LayerCreateRequest{ID: "runtime", Flavor: req.Flavor})
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		specs = append(specs, spec)
+	}
+	f, err := s.store.CreateFormation(ctx, client.Formation{ID: req.ID, Owner: owner, Domain: req.Domain}, specs...)
+	if errors.Is(err, store.ErrConflict) {
+		fail(c, conflict("formation %q already exists", req.ID))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	logger(c).Info("formation created", "formation", f.ID, "owner", owner)
+	c.JSON(http.StatusCreated, f)
+}
+
+// newLayer checks a layer request against the owner's flavors and generates
+// the layer's key pair.
+func (s *Server) newLayer(ctx context.Context, owner, formation string, req client.LayerCreateRequest) (store.LayerSpec, error) {
+	l, err := layers.New(formation, req)
+	if err != nil {
+		return store.LayerSpec{}, invalid("%s", err)
+	}
+	if err := s.checkFlavor(ctx, owner, l.Flavor); err != nil {
+		return store.LayerSpec{}, err
+	}
+	pub, priv, err := layers.NewKeyPair(fmt.Sprintf("deis-%s-%s", formation, l.ID))
+	if err != nil {
+		return store.LayerSpec{}, err
+	}
+	l.SSHPublicKey = pub
+	return store.LayerSpec{Layer: l, PrivateKey: priv}, nil
+}
+
+func (s *Server) checkFlavor(ctx context.Context, owner, flavor string) error {
+	_, err := s.store.GetFlavor(ctx, owner, flavor)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid("flavor %q does not exist: see deis flavors:list", flavor)
+	}
+	return err
+}
+
+// loadFormation puts the formation named in the path in the context, or
+// answers 404 when the user cannot see it.
+func (s *Server) loadFormation(c *gin.Context) {
+	f, err := s.store.GetFormation(c.Request.Context(), viewer(c), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set("formation", f)
+	c.Next()
+}
+
+func formationOf(c *gin.Context) client.Formation { return c.MustGet("formation").(client.Formation) }
+
+func (s *Server) getFormation(c *gin.Context) { c.JSON(http.StatusOK, formationOf(c)) }
+
+func (s *Server) updateFormation(c *gin.Context) {
+	var req client.FormationUpdateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	if req.Domain == nil {
+		c.JSON(http.StatusOK, f)
+		return
+	}
+	if !validDomain(*req.Domain) {
+		fail(c, invalid("domain %q is not a valid DNS name", *req.Domain))
+		return
+	}
+	f, err := s.store.UpdateFormation(c.Request.Context(), f.ID, *req.Domain)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+// destroyFormation destroys the formation's apps, nodes and layers in a job.
+func (s *Server) destroyFormation(c *gin.Context) {
+	f := formationOf(c)
+	job := client.Job{Kind: "formation.destroy", Target: f.ID, Owner: currentUser(c).Username}
+	j, err := s.jobs.start(c.Request.Context(), job, func(ctx context.Context, p *progress) error {
+		apps, err := s.store.ListFormationApps(ctx, f.ID)
+		if err != nil {
+			return fmt.Errorf("listing apps of formation %q: %w", f.ID, err)
+		}
+		nodes, _, err := s.store.ListNodes(ctx, f.ID, store.PageReq{})
+		if err != nil {
+			return fmt.Errorf("listing nodes of formation %q: %w", f.ID, err)
+		}
+		if len(nodes) > 0 {
+			return notAvailable("destroying nodes")
+		}
+		p.Printf("destroying formation %s: %d apps, %d nodes", f.ID, len(apps), len(nodes))
+		if err := s.store.DeleteFormation(ctx, f.ID); err != nil {
+			return fmt.Errorf("deleting formation %q: %w", f.ID, err)
+		}
+		p.Printf("formation %s destroyed", f.ID)
+		return nil
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, j)
+}
+
+func (s *Server) listLayers(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Layer, int, error) {
+		return s.store.ListLayers(c.Request.Context(), formationOf(c).ID, p)
+	})
+}
+
+func (s *Server) createLayer(c *gin.Context) {
+	var req client.LayerCreateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	ctx := c.Request.Context()
+	spec, err := s.newLayer(ctx, f.Owner, f.ID, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	l, err := s.store.CreateLayer(ctx, spec.Layer, spec.PrivateKey)
+	if errors.Is(err, store.ErrConflict) {
+		fail(c, conflict("layer %q already exists in formation %q", req.ID, f.ID))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, l)
+}
+
+func (s *Server) getLayer(c *gin.Context) {
+	l, err := s.store.GetLayer(c.Request.Context(), formationOf(c).ID, c.Param("layer"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) updateLayer(c *gin.Context) {
+	var req client.LayerUpdateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	ctx := c.Request.Context()
+	l, err := s.store.GetLayer(ctx, f.ID, c.Param("layer"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if _, err := layers.Update(l, req); err != nil {
+		fail(c, invalid("%s", err))
+		return
+	}
+	if req.Flavor != nil {
+		if err := s.checkFlavor(ctx, f.Owner, *req.Flavor); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	l, err = s.store.UpdateLayer(ctx, f.ID, l.ID, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) deleteLayer(c *gin.Context) {
+	f := formationOf(c)
+	ctx := c.Request.Context()
+	if _, err := s.store.GetLayer(ctx, f.ID, c.Param("layer")); err != nil {
+		fail(c, err)
+		return
+	}
+	if f.Nodes[c.Param("layer")] > 0 {
+		fail(c, notAvailable("destroying a layer's nodes"))
+		return
+	}
+	if err := s.store.DeleteLayer(ctx, f.ID, c.Param("layer")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) listNodes(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Node, int, error) {
+		return s.store.ListNodes(c.Request.Context(), formationOf(c).ID, p)
+	})
+}
+
+// loadNode puts the node named in the path in the context, if the user can
+// see its formation.
+func (s *Server) loadNode(c *gin.Context) {
+	ctx := c.Request.Context()
+	n, err := s.store.GetNode(ctx, c.Param("id"))
+	if err == nil {
+		_, err = s.store.GetFormation(ctx, viewer(c), n.Formation)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, notFound("node %q not found", c.Param("id")))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set("node", n)
+	c.Next()
+}
+
+func (s *Server) getNode(c *gin.Context) { c.JSON(http.StatusOK, c.MustGet("node")) }

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store/storetest"
+)
+
+// testAPI is a controller API over a real store, reached through HTTP.
+type testAPI struct {
+	t   testing.TB
+	srv *httptest.Server
+}
+
+func newTestAPI(t testing.TB) *testAPI {
+	t.Helper()
+	s := New(Config{Store: storetest.Open(t)})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); s.Wait() })
+	return &testAPI{t: t, srv: srv}
+}
+
+// do sends body (a string is sent as is, anything else as JSON) and
+// returns the status and the raw answer.
+func (a *testAPI) do(method, path, token string, body any) (int, []byte) {
+	a.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, a.srv.URL+path, r)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// must sends a request that must answer want, and decodes the answer into v.
+func (a *testAPI) must(want int, method, path, token string, body, v any) {
+	a.t.Helper()
+	status, out := a.do(method, path, token, body)
+	if status != want {
+		a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, out)
+	}
+	if v != nil {
+		if err := json.Unmarshal(out, v); err != nil {
+			a.t.Fatalf("%s %s: decoding %s: %v", method, path, out, err)
+		}
+	}
+}
+
+// user registers and logs in a user, returning the token.
+func (a *testAPI) user(name string) string {
+	a.t.Helper()
+	a.must(http.StatusCreated, "POST", "/v1/auth/register", "", client.RegisterRequest{Username: name, Password: "password-" + name, Email: name + "@example.com"}, nil)
+	var tok client.Token
+	a.must(http.StatusOK, "POST", "/v1/auth/login", "", client.LoginRequest{Username: name, Password: "password-" + name}, &tok)
+	return tok.Token
+}

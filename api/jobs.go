@@ -1,0 +1,156 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+)
+
+// jobRunner runs long operations in the background, records their progress
+// lines in the store and wakes the clients long-polling them.
+type jobRunner struct {
+	store *store.Store
+	log   *slog.Logger
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	changed map[string]chan struct{} // closed when a job gets a line or ends
+}
+
+func newJobRunner(st *store.Store, log *slog.Logger) *jobRunner {
+	return &jobRunner{store: st, log: log, changed: map[string]chan struct{}{}}
+}
+
+// progress is what a running job reports through.
+type progress struct {
+	r  *jobRunner
+	id string
+}
+
+// Printf records one progress line.
+func (p *progress) Printf(format string, a ...any) {
+	text := fmt.Sprintf(format, a...)
+	if _, err := p.r.store.AppendJobLine(context.Background(), p.id, text); err != nil {
+		p.r.log.Error("recording job line", "job", p.id, "err", err)
+	}
+	p.r.notify(p.id)
+}
+
+// start records the job and runs fn in the background. The job outlives the
+// request that started it.
+func (r *jobRunner) start(ctx context.Context, j client.Job, fn func(context.Context, *progress) error) (client.Job, error) {
+	j, err := r.store.CreateJob(ctx, j)
+	if err != nil {
+		return j, fmt.Errorf("creating %s job: %w", j.Kind, err)
+	}
+	log := r.log.With("job", j.ID, "kind", j.Kind, "target", j.Target)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		start := time.Now()
+		runErr := fn(context.Background(), &progress{r: r, id: j.ID})
+		if err := r.store.FinishJob(context.Background(), j.ID, runErr); err != nil {
+			log.Error("recording job end", "err", err)
+		}
+		r.notify(j.ID)
+		log.Info("job ended", "duration", time.Since(start), "err", runErr)
+	}()
+	return j, nil
+}
+
+func (r *jobRunner) wait() { r.wg.Wait() }
+
+func (r *jobRunner) notify(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.changed[id]; ok {
+		close(ch)
+		delete(r.changed, id)
+	}
+}
+
+// watch returns a channel closed at the job's next line or end.
+func (r *jobRunner) watch(id string) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.changed[id]
+	if !ok {
+		ch = make(chan struct{})
+		r.changed[id] = ch
+	}
+	return ch
+}
+
+func (s *Server) visibleJob(c *gin.Context) (client.Job, error) {
+	j, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return j, err
+	}
+	if v := viewer(c); !v.Admin && j.Owner != v.Username {
+		return j, notFound("job %q not found", c.Param("id"))
+	}
+	return j, nil
+}
+
+func (s *Server) getJob(c *gin.Context) {
+	j, err := s.visibleJob(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, j)
+}
+
+const maxJobWait = 30 * time.Second
+
+// jobLines answers the lines after ?after=SEQ, waiting up to ?wait=SECONDS
+// for one to come or for the job to end.
+func (s *Server) jobLines(c *gin.Context) {
+	after, err := strconv.Atoi(c.DefaultQuery("after", "0"))
+	if err != nil || after < 0 {
+		fail(c, invalid("after must be a number from 0"))
+		return
+	}
+	wait, err := strconv.ParseFloat(c.DefaultQuery("wait", "0"), 64)
+	if err != nil || wait < 0 {
+		fail(c, invalid("wait must be a number of seconds from 0"))
+		return
+	}
+	deadline := time.Now().Add(min(time.Duration(wait*float64(time.Second)), maxJobWait))
+	ctx := c.Request.Context()
+	for {
+		changed := s.jobs.watch(c.Param("id"))
+		j, err := s.visibleJob(c)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		lines, err := s.store.JobLines(ctx, j.ID, after)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		left := time.Until(deadline)
+		if len(lines) > 0 || j.State != client.JobRunning || left <= 0 {
+			if lines == nil {
+				lines = []client.JobLine{}
+			}
+			c.JSON(http.StatusOK, client.JobLines{Job: j, Lines: lines})
+			return
+		}
+		select {
+		case <-changed:
+		case <-time.After(left):
+		case <-ctx.Done():
+			return
+		}
+	}
+}

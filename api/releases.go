@@ -1,0 +1,291 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) getConfig(c *gin.Context) {
+	cfg, err := s.store.GetConfig(c.Request.Context(), appOf(c).ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, cfg)
+}
+
+// maxConfigValue bounds one config value; the body limit bounds the rest.
+const maxConfigValue = 64 << 10
+
+func (s *Server) updateConfig(c *gin.Context) {
+	var req client.ConfigUpdateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if len(req.Values) == 0 {
+		fail(c, invalid("values must name at least one key to set or unset"))
+		return
+	}
+	for k, v := range req.Values {
+		switch {
+		case !client.ValidEnvName(k):
+			fail(c, invalid("config key %q is not a valid environment variable name", k))
+			return
+		case v != nil && len(*v) > maxConfigValue:
+			fail(c, invalid("config value of %s is longer than %d bytes", k, maxConfigValue))
+			return
+		case v != nil && strings.IndexByte(*v, 0) >= 0:
+			fail(c, invalid("config value of %s holds a NUL byte, which no environment can carry", k))
+			return
+		}
+	}
+	_, rel, err := s.store.UpdateConfig(c.Request.Context(), appOf(c).ID, req.Values, currentUser(c).Username)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, rel)
+}
+
+func (s *Server) listBuilds(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Build, int, error) {
+		return s.store.ListBuilds(c.Request.Context(), appOf(c).ID, p)
+	})
+}
+
+var (
+	sha256RE      = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	gitSHARE      = regexp.MustCompile(`^[0-9a-f]{4,64}$`)
+	processTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+func validateBuild(b client.BuildCreateRequest) error {
+	u, err := url.Parse(b.SlugURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return invalid("slug_url %q must be an http or https URL", b.SlugURL)
+	case !sha256RE.MatchString(b.SlugSHA256):
+		return invalid("slug_sha256 must be 64 lowercase hex digits")
+	case b.SHA != "" && !gitSHARE.MatchString(b.SHA):
+		return invalid("sha %q is not a git commit id", b.SHA)
+	case b.SlugSize < 0:
+		return invalid("slug_size must not be negative")
+	case len(b.Procfile) == 0:
+		return invalid("procfile must name at least one process type")
+	}
+	for typ, cmd := range b.Procfile {
+		if !processTypeRE.MatchString(typ) {
+			return invalid("process type %q must be a-z, 0-9, '_' or '-'", typ)
+		}
+		if strings.TrimSpace(cmd) == "" {
+			return invalid("process type %q has an empty command", typ)
+		}
+	}
+	return nil
+}
+
+func (s *Server) createBuild(c *gin.Context) {
+	var req client.BuildCreateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := validateBuild(req); err != nil {
+		fail(c, err)
+		return
+	}
+	b := client.Build{
+		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
+		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
+	}
+	_, rel, err := s.store.CreateBuild(c.Request.Context(), b)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, rel)
+}
+
+func (s *Server) getBuild(c *gin.Context) {
+	b, err := s.store.GetBuild(c.Request.Context(), appOf(c).ID, c.Param("uuid"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, b)
+}
+
+func (s *Server) listReleases(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Release, int, error) {
+		return s.store.ListReleases(c.Request.Context(), appOf(c).ID, p)
+	})
+}
+
+// parseVersion reads "v2" or "2".
+func parseVersion(v string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(v, "v"))
+	return n, err == nil && n > 0
+}
+
+func (s *Server) getRelease(c *gin.Context) {
+	v, ok := parseVersion(c.Param("version"))
+	if !ok {
+		fail(c, notFound("release %q not found: versions look like v2", c.Param("version")))
+		return
+	}
+	r, err := s.store.GetRelease(c.Request.Context(), appOf(c).ID, v)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) rollback(c *gin.Context) {
+	var req client.RollbackRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if req.Version < 0 {
+		fail(c, invalid("version must be positive"))
+		return
+	}
+	r, err := s.store.Rollback(c.Request.Context(), appOf(c).ID, req.Version, currentUser(c).Username)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (s *Server) listContainers(c *gin.Context) {
+	list(c, func(p store.PageReq) ([]client.Container, int, error) {
+		return s.store.ListContainers(c.Request.Context(), appOf(c).ID, p)
+	})
+}
+
+// maxProcesses bounds the count of one process type.
+const maxProcesses = 100
+
+func (s *Server) scale(c *gin.Context) {
+	var req client.ScaleRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	a := appOf(c)
+	ctx := c.Request.Context()
+	procfile, err := s.currentProcfile(c, a)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := validateScale(req, procfile); err != nil {
+		fail(c, err)
+		return
+	}
+	structure := map[string]int{}
+	for t, n := range a.Structure {
+		structure[t] = n
+	}
+	total := 0
+	for t, n := range req {
+		structure[t] = n
+	}
+	for _, n := range structure {
+		total += n
+	}
+	if total > 0 {
+		runtime, err := s.runtimeNodes(c, a.Formation)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if runtime == 0 {
+			fail(c, invalid("formation %q has no runtime nodes: add some with deis nodes:scale %s LAYER=N", a.Formation, a.Formation))
+			return
+		}
+		fail(c, notAvailable("running containers on nodes"))
+		return
+	}
+	a, err = s.store.SetStructure(ctx, a.ID, structure)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func validateScale(req client.ScaleRequest, procfile map[string]string) error {
+	if len(req) == 0 {
+		return invalid("name at least one process type to scale, like web=2")
+	}
+	types := make([]string, 0, len(req))
+	for t := range req {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		n := req[t]
+		if n < 0 || n > maxProcesses {
+			return invalid("%s=%d: a count must be from 0 to %d", t, n, maxProcesses)
+		}
+		if _, ok := procfile[t]; !ok {
+			known := make([]string, 0, len(procfile))
+			for k := range procfile {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			if len(known) == 0 {
+				return invalid("unknown process type %q: the app has no build yet, push it first", t)
+			}
+			return invalid("unknown process type %q: the Procfile has %s", t, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// currentProcfile returns the Procfile of the app's latest release's build.
+func (s *Server) currentProcfile(c *gin.Context, a client.App) (map[string]string, error) {
+	ctx := c.Request.Context()
+	rels, _, err := s.store.ListReleases(ctx, a.ID, store.PageReq{Limit: 1})
+	if err != nil || len(rels) == 0 || rels[0].Build == "" {
+		return nil, err
+	}
+	b, err := s.store.GetBuild(ctx, a.ID, rels[0].Build)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return b.Procfile, err
+}
+
+// runtimeNodes counts the nodes of the formation's runtime layers.
+func (s *Server) runtimeNodes(c *gin.Context, formation string) (int, error) {
+	ctx := c.Request.Context()
+	ls, _, err := s.store.ListLayers(ctx, formation, store.PageReq{})
+	if err != nil {
+		return 0, err
+	}
+	f, err := s.store.GetFormation(ctx, store.Viewer{Admin: true}, formation)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range ls {
+		if l.Runtime {
+			n += f.Nodes[l.ID]
+		}
+	}
+	return n, nil
+}

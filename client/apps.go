@@ -1,0 +1,142 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// ListApps returns the apps the caller owns or collaborates on.
+func (c *Client) ListApps(ctx context.Context) ([]App, error) {
+	return list[App](ctx, c, p("apps"))
+}
+
+// CreateApp creates an app on a formation.
+func (c *Client) CreateApp(ctx context.Context, req AppCreateRequest) (App, error) {
+	var a App
+	err := c.post(ctx, p("apps"), req, &a)
+	return a, err
+}
+
+// GetApp returns one app.
+func (c *Client) GetApp(ctx context.Context, id string) (App, error) {
+	var a App
+	err := c.get(ctx, p("apps", id), &a)
+	return a, err
+}
+
+// DeleteApp destroys an app (owner only).
+func (c *Client) DeleteApp(ctx context.Context, id string) error {
+	return c.del(ctx, p("apps", id))
+}
+
+// AppLogs copies an app's log lines to w. With opts.Follow it streams
+// until ctx ends or the server closes the answer.
+func (c *Client) AppLogs(ctx context.Context, app string, opts LogsOptions, w io.Writer) error {
+	q := url.Values{}
+	if opts.Lines > 0 {
+		q.Set("lines", strconv.Itoa(opts.Lines))
+	}
+	if opts.Follow {
+		q.Set("follow", "true")
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	r := request{method: http.MethodGet, path: p("apps", app, "logs"), query: q}
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		return decodeError(resp, data)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("reading logs of %s: %w", app, err)
+	}
+	return nil
+}
+
+// AppRun runs a one-off command in a container of the app's current
+// release and returns its output and exit code.
+func (c *Client) AppRun(ctx context.Context, app string, req RunRequest) (RunResult, error) {
+	var res RunResult
+	_, err := c.do(ctx, request{
+		method: http.MethodPost, path: p("apps", app, "run"), body: req,
+		wait: 10 * c.timeout, // one-off commands outlast ordinary calls
+	}, &res)
+	return res, err
+}
+
+// GetConfig returns the latest config of an app.
+func (c *Client) GetConfig(ctx context.Context, app string) (Config, error) {
+	var cfg Config
+	err := c.get(ctx, p("apps", app, "config"), &cfg)
+	return cfg, err
+}
+
+// UpdateConfig merges values into the app's config: a nil value unsets the
+// key. It returns the release the change made.
+func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (Release, error) {
+	var r Release
+	err := c.post(ctx, p("apps", app, "config"), ConfigUpdateRequest{Values: values}, &r)
+	return r, err
+}
+
+// ListBuilds returns the builds of an app.
+func (c *Client) ListBuilds(ctx context.Context, app string) ([]Build, error) {
+	return list[Build](ctx, c, p("apps", app, "builds"))
+}
+
+// CreateBuild registers a slug built elsewhere and returns the release it
+// made.
+func (c *Client) CreateBuild(ctx context.Context, app string, req BuildCreateRequest) (Release, error) {
+	var r Release
+	err := c.post(ctx, p("apps", app, "builds"), req, &r)
+	return r, err
+}
+
+// GetBuild returns one build.
+func (c *Client) GetBuild(ctx context.Context, app, uuid string) (Build, error) {
+	var b Build
+	err := c.get(ctx, p("apps", app, "builds", uuid), &b)
+	return b, err
+}
+
+// ListReleases returns the releases of an app, newest first.
+func (c *Client) ListReleases(ctx context.Context, app string) ([]Release, error) {
+	return list[Release](ctx, c, p("apps", app, "releases"))
+}
+
+// GetRelease returns release vN of an app.
+func (c *Client) GetRelease(ctx context.Context, app string, version int) (Release, error) {
+	var r Release
+	err := c.get(ctx, p("apps", app, "releases", strconv.Itoa(version)), &r)
+	return r, err
+}
+
+// Rollback makes a new release from release vN's build and config; version
+// 0 means the release before the current one.
+func (c *Client) Rollback(ctx context.Context, app string, version int) (Release, error) {
+	var r Release
+	err := c.post(ctx, p("apps", app, "releases", "rollback"), RollbackRequest{Version: version}, &r)
+	return r, err
+}
+
+// ListContainers returns the containers of an app.
+func (c *Client) ListContainers(ctx context.Context, app string) ([]Container, error) {
+	return list[Container](ctx, c, p("apps", app, "containers"))
+}
+
+// Scale sets process counts and returns the app with its new structure.
+func (c *Client) Scale(ctx context.Context, app string, req ScaleRequest) (App, error) {
+	var a App
+	err := c.post(ctx, p("apps", app, "scale"), req, &a)
+	return a, err
+}

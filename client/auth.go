@@ -1,0 +1,75 @@
+package client
+
+import "context"
+
+// Register creates an account. The first account of a controller is an
+// admin. It needs no token.
+func (c *Client) Register(ctx context.Context, req RegisterRequest) (User, error) {
+	var u User
+	err := c.post(ctx, p("auth", "register"), req, &u)
+	return u, err
+}
+
+// Login trades a username and password for a bearer token. It needs no
+// token.
+func (c *Client) Login(ctx context.Context, req LoginRequest) (Token, error) {
+	var t Token
+	err := c.post(ctx, p("auth", "login"), req, &t)
+	return t, err
+}
+
+// Logout revokes the client's token on the controller.
+func (c *Client) Logout(ctx context.Context) error {
+	return c.post(ctx, p("auth", "logout"), nil, nil)
+}
+
+// Whoami returns the user the token belongs to.
+func (c *Client) Whoami(ctx context.Context) (User, error) {
+	var u User
+	err := c.get(ctx, p("auth", "whoami"), &u)
+	return u, err
+}
+
+// ListKeys returns the caller's SSH keys.
+func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
+	return list[Key](ctx, c, p("keys"))
+}
+
+// CreateKey adds an SSH public key.
+func (c *Client) CreateKey(ctx context.Context, req KeyCreateRequest) (Key, error) {
+	var k Key
+	err := c.post(ctx, p("keys"), req, &k)
+	return k, err
+}
+
+// GetKey returns one key.
+func (c *Client) GetKey(ctx context.Context, id string) (Key, error) {
+	var k Key
+	err := c.get(ctx, p("keys", id), &k)
+	return k, err
+}
+
+// DeleteKey removes a key.
+func (c *Client) DeleteKey(ctx context.Context, id string) error {
+	return c.del(ctx, p("keys", id))
+}
+
+// ListPerms returns the collaborators of an app.
+func (c *Client) ListPerms(ctx context.Context, app string) (Perms, error) {
+	var ps Perms
+	err := c.get(ctx, p("apps", app, "perms"), &ps)
+	return ps, err
+}
+
+// CreatePerm adds username as a collaborator of app and returns the new
+// list.
+func (c *Client) CreatePerm(ctx context.Context, app, username string) (Perms, error) {
+	var ps Perms
+	err := c.post(ctx, p("apps", app, "perms"), PermCreateRequest{Username: username}, &ps)
+	return ps, err
+}
+
+// DeletePerm removes a collaborator of app.
+func (c *Client) DeletePerm(ctx context.Context, app, username string) error {
+	return c.del(ctx, p("apps", app, "perms", username))
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// config is the controller's whole configuration: defaults, then DEIS_*
+// environment variables, then flags.
+type config struct {
+	DataDir   string
+	Listen    string
+	SSHListen string
+	Advertise string
+	Database  string
+	LogLevel  slog.Level
+	LogFormat string
+	SecretKey []byte
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	var level string
+	fs := flag.NewFlagSet("deis-controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.DataDir, "data-dir", env("DEIS_DATA_DIR", ""), "directory for the database, secret key and repositories (env DEIS_DATA_DIR)")
+	fs.StringVar(&c.Listen, "listen", env("DEIS_LISTEN", ":8000"), "address of the HTTP API (env DEIS_LISTEN)")
+	fs.StringVar(&c.SSHListen, "ssh-listen", env("DEIS_SSH_LISTEN", ":2222"), "address of the SSH git endpoint (env DEIS_SSH_LISTEN)")
+	fs.StringVar(&c.Advertise, "advertise", env("DEIS_ADVERTISE", ""), "URL at which users and nodes reach the controller (env DEIS_ADVERTISE)")
+	fs.StringVar(&c.Database, "database", env("DEIS_DATABASE", ""), "postgres:// URL; default is SQLite in the data dir (env DEIS_DATABASE)")
+	fs.StringVar(&level, "log-level", env("DEIS_LOG_LEVEL", "info"), "debug, info, warn or error (env DEIS_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("DEIS_LOG_FORMAT", "json"), "json or text (env DEIS_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.DataDir == "" {
+		return c, errors.New("--data-dir is required")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, fmt.Errorf("--log-format %q: want json or text", c.LogFormat)
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		return c, errors.New("--database must be a postgres:// URL")
+	}
+	if c.Advertise != "" {
+		if u, err := url.Parse(c.Advertise); err != nil || u.Host == "" {
+			return c, fmt.Errorf("--advertise %q must be a URL like http://10.0.0.5:8000", c.Advertise)
+		}
+	}
+	if k := getenv("DEIS_SECRET_KEY"); k != "" {
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			return c, errors.New("DEIS_SECRET_KEY must be 32 bytes, base64-encoded")
+		}
+		c.SecretKey = key
+	}
+	return c, nil
+}
+
+// gitHost is host:port of the SSH git endpoint as users reach it, or "" to
+// use the host of each API request.
+func (c config) gitHost() (string, int) {
+	port := 2222
+	if _, p, err := net.SplitHostPort(c.SSHListen); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			port = n
+		}
+	}
+	if c.Advertise == "" {
+		return "", port
+	}
+	u, _ := url.Parse(c.Advertise)
+	return net.JoinHostPort(u.Hostname(), strconv.Itoa(port)), port
+}
+
+func (c config) databaseKind() string {
+	if c.Database != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/deis/deis/client"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) buildsCommands() []*cobra.Command {
+	return []*cobra.Command{c.buildsListCmd(), c.buildsCreateCmd(), c.buildsInfoCmd()}
+}
+
+func (c *cli) buildsListCmd() *cobra.Command {
+	cmd := command("builds:list", "list the app's builds", exactArgs(0),
+		func(ctx context.Context, args []string) error {
+			name, err := c.appName(ctx)
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			bs, err := api.ListBuilds(ctx, name)
+			if err != nil {
+				return err
+			}
+			return c.show(bs, func(io.Writer) {
+				var rows [][]string
+				for _, b := range bs {
+					rows = append(rows, []string{b.UUID, orDash(short(b.SHA, 12)), fmtTime(b.Created), orDash(b.Buildpack)})
+				}
+				c.table("no builds: git push deis main", []string{"UUID", "SHA", "CREATED", "BUILDPACK"}, rows)
+			})
+		})
+	cmd.Aliases = []string{"builds"}
+	return cmd
+}
+
+// short cuts s to n bytes.
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (c *cli) buildsInfoCmd() *cobra.Command {
+	return command("builds:info UUID", "show a build", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			name, err := c.appName(ctx)
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			b, err := api.GetBuild(ctx, name, args[0])
+			if err != nil {
+				return err
+			}
+			return c.show(b, func(w io.Writer) {
+				fields(w, "app", b.App, "uuid", b.UUID, "owner", b.Owner, "sha", b.SHA,
+					"slug", b.SlugURL, "slug size", strconv.FormatInt(b.SlugSize, 10),
+					"slug sha256", b.SlugSHA256, "buildpack", b.Buildpack, "created", fmtTime(b.Created))
+				for _, t := range sortedKeys(b.Procfile) {
+					fmt.Fprintf(w, "process %s: %s\n", t, b.Procfile[t])
+				}
+			})
+		})
+}
+
+func (c *cli) buildsCreateCmd() *cobra.Command {
+	return command("builds:create FILE|-", "register a slug built elsewhere from a JSON BuildCreateRequest", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			req, err := c.readBuild(args[0])
+			if err != nil {
+				return err
+			}
+			name, err := c.appName(ctx)
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			r, err := api.CreateBuild(ctx, name, req)
+			if err != nil {
+				return err
+			}
+			return c.printRelease(r)
+		})
+}
+
+// readBuild reads a BuildCreateRequest from a file, or stdin for "-",
+// refusing unknown fields.
+func (c *cli) readBuild(path string) (client.BuildCreateRequest, error) {
+	var req client.BuildCreateRequest
+	var r io.Reader = c.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return req, err
+		}
+		defer f.Close()
+		r = f
+	}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, fmt.Errorf("reading the build from %s: %w", path, err)
+	}
+	return req, nil
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/deis/deis/client"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) configCommands() []*cobra.Command {
+	return []*cobra.Command{c.configListCmd(), c.configSetCmd(), c.configUnsetCmd()}
+}
+
+func (c *cli) configListCmd() *cobra.Command {
+	cmd := command("config:list", "print the app's config as KEY=VALUE lines", exactArgs(0),
+		func(ctx context.Context, args []string) error {
+			name, err := c.appName(ctx)
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			cfg, err := api.GetConfig(ctx, name)
+			if err != nil {
+				return err
+			}
+			return c.show(cfg, func(w io.Writer) { printConfig(w, cfg.Values) })
+		})
+	cmd.Aliases = []string{"config"}
+	return cmd
+}
+
+// printConfig prints KEY=VALUE lines in key order, values exactly as
+// stored.
+func printConfig(w io.Writer, values map[string]string) {
+	for _, k := range sortedKeys(values) {
+		fmt.Fprintf(w, "%s=%s\n", k, values[k])
+	}
+}
+
+func (c *cli) configSetCmd() *cobra.Command {
+	var dryRun bool
+	cmd := command("config:set KEY=VALUE ...", "set config values (a new release)", minArgs(1),
+		func(ctx context.Context, args []string) error {
+			if dryRun {
+				return errDryRun
+			}
+			values, err := parseConfigArgs(args)
+			if err != nil {
+				return err
+			}
+			return c.updateConfig(ctx, values)
+		})
+	addDryRun(cmd, &dryRun)
+	return cmd
+}
+
+func (c *cli) configUnsetCmd() *cobra.Command {
+	var dryRun bool
+	cmd := command("config:unset KEY ...", "remove config values (a new release)", minArgs(1),
+		func(ctx context.Context, args []string) error {
+			if dryRun {
+				return errDryRun
+			}
+			values, err := parseUnsetArgs(args)
+			if err != nil {
+				return err
+			}
+			return c.updateConfig(ctx, values)
+		})
+	addDryRun(cmd, &dryRun)
+	return cmd
+}
+
+// updateConfig sends a config change and prints the release it made.
+func (c *cli) updateConfig(ctx context.Context, values map[string]*string) error {
+	name, err := c.appName(ctx)
+	if err != nil {
+		return err
+	}
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	rel, err := api.UpdateConfig(ctx, name, values)
+	if err != nil {
+		return err
+	}
+	return c.printRelease(rel)
+}
+
+// printRelease prints the release a change made: "v3", or its JSON. A
+// release that failed is an error.
+func (c *cli) printRelease(r client.Release) error {
+	if err := c.show(r, func(w io.Writer) { fmt.Fprintln(w, "v"+strconv.Itoa(r.Version)) }); err != nil {
+		return err
+	}
+	if r.Status == client.ReleaseFailed {
+		return fmt.Errorf("release v%d failed: %s", r.Version, orDash(r.Error))
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deis/deis/client"
+)
+
+// fakeController is an in-memory controller with the few routes the CLI
+// tests use. It records every request.
+type fakeController struct {
+	mu       sync.Mutex
+	calls    []string // "METHOD /path body"
+	config   map[string]string
+	version  int
+	jobLines []string
+	jobState string // the state the job ends in
+	polls    int
+	srv      *httptest.Server
+}
+
+func newFakeController(t *testing.T) *fakeController {
+	f := &fakeController{config: map[string]string{"EXISTING": "a=b"}, version: 1, jobState: client.JobSucceeded}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
+		var req client.RegisterRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		reply(w, 201, client.User{Username: req.Username, Email: req.Email, Admin: true})
+	})
+	mux.HandleFunc("POST /v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
+		var req client.LoginRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.Password != "pw" {
+			reply(w, 401, client.Error{Message: "bad username or password", Code: client.CodeUnauthorized})
+			return
+		}
+		reply(w, 200, client.Token{Token: "tok-" + req.Username, Username: req.Username})
+	})
+	mux.HandleFunc("POST /v1/auth/logout", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	mux.HandleFunc("GET /v1/auth/whoami", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-alice" {
+			reply(w, 401, client.Error{Message: "unknown token", Code: client.CodeUnauthorized})
+			return
+		}
+		reply(w, 200, client.User{Username: "alice"})
+	})
+	mux.HandleFunc("GET /v1/apps/{app}/config", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, client.Config{App: r.PathValue("app"), Version: f.version, Values: f.config})
+	})
+	mux.HandleFunc("POST /v1/apps/{app}/config", func(w http.ResponseWriter, r *http.Request) {
+		var req client.ConfigUpdateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		for k, v := range req.Values {
+			if v == nil {
+				delete(f.config, k)
+			} else {
+				f.config[k] = *v
+			}
+		}
+		f.version++
+		reply(w, 201, client.Release{App: r.PathValue("app"), Version: f.version, Status: client.ReleasePending})
+	})
+	mux.HandleFunc("GET /v1/formations", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, client.Page[client.Formation]{Count: 1, Results: []client.Formation{{ID: "dev"}}})
+	})
+	mux.HandleFunc("POST /v1/apps", func(w http.ResponseWriter, r *http.Request) {
+		var req client.AppCreateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.ID == "" {
+			req.ID = "peachy-waxworks"
+		}
+		reply(w, 201, client.App{ID: req.ID, Formation: req.Formation, GitRemote: "ssh://git@127.0.0.1:2222/" + req.ID + ".git"})
+	})
+	mux.HandleFunc("DELETE /v1/apps/{app}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	mux.HandleFunc("DELETE /v1/formations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 202, client.Job{ID: "job-1", Kind: "formation.destroy", Target: r.PathValue("id"), State: client.JobRunning})
+	})
+	mux.HandleFunc("POST /v1/formations/{id}/converge", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 501, client.Error{Message: "converge lands in a later release", Code: client.CodeNotImplemented})
+	})
+	mux.HandleFunc("POST /v1/providers", func(w http.ResponseWriter, r *http.Request) {
+		var req client.ProviderCreateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.Type == client.ProviderEC2 {
+			reply(w, 501, client.Error{Message: "the ec2 provider is not available yet", Code: client.CodeNotImplemented})
+			return
+		}
+		reply(w, 201, client.Provider{ID: req.ID, Type: req.Type, CredKeys: sortedKeys(req.Creds)})
+	})
+	mux.HandleFunc("PATCH /v1/providers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 404, client.Error{Message: "provider not found", Code: client.CodeNotFound})
+	})
+	mux.HandleFunc("PATCH /v1/flavors/{id}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, client.Flavor{ID: r.PathValue("id"), Provider: "static"})
+	})
+	mux.HandleFunc("GET /v1/jobs/{id}/lines", f.lines)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.calls = append(f.calls, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+string(body)))
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// lines hands out one job line per poll, then ends the job.
+func (f *fakeController) lines(w http.ResponseWriter, r *http.Request) {
+	f.polls++
+	job := client.Job{ID: r.PathValue("id"), Kind: "formation.destroy", State: client.JobRunning}
+	var out []client.JobLine
+	if f.polls <= len(f.jobLines) {
+		out = append(out, client.JobLine{Seq: f.polls, Time: time.Now(), Text: f.jobLines[f.polls-1]})
+	}
+	if f.polls >= len(f.jobLines) {
+		job.State = f.jobState
+		if f.jobState == client.JobFailed {
+			job.Error = "node dev-runtime-1 did not stop"
+		}
+	}
+	reply(w, 200, client.JobLines{Job: job, Lines: out})
+}
+
+func reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// callsTo returns the recorded calls whose method and path start with
+// prefix.
+func (f *fakeController) callsTo(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// testEnv runs the CLI against a fake controller with its own HOME.
+type testEnv struct {
+	t    *testing.T
+	ctl  *fakeController
+	home string
+	dir  string // where git runs
+	env  map[string]string
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	e := &testEnv{t: t, ctl: newFakeController(t), home: t.TempDir(), dir: t.TempDir()}
+	e.env = map[string]string{"HOME": e.home, "DEIS_CONTROLLER": e.ctl.srv.URL}
+	return e
+}
+
+// login stores a token as 'deis login' would.
+func (e *testEnv) login() {
+	e.t.Helper()
+	st := state{Controller: e.ctl.srv.URL, Token: "tok-alice", Username: "alice"}
+	if err := saveState(filepath.Join(e.home, ".deis", "client.json"), st); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// run runs deis with args and returns stdout, stderr and the exit code.
+func (e *testEnv) run(args ...string) (string, string, int) {
+	return e.runIn("", args...)
+}
+
+func (e *testEnv) runIn(stdin string, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	c := newCLI(strings.NewReader(stdin), &out, &errOut, func(k string) string { return e.env[k] })
+	c.dir = e.dir
+	code := c.run(e.t.Context(), args)
+	return out.String(), errOut.String(), code
+}

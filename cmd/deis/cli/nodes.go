@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"strconv"
+
+	"github.com/deis/deis/client"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) nodesCommands() []*cobra.Command {
+	return []*cobra.Command{
+		c.nodesScaleCmd(), c.nodesCreateCmd(), c.nodesListCmd(), c.nodesInfoCmd(),
+		c.nodesConvergeCmd(), c.nodesSSHCmd(), c.nodesDestroyCmd(),
+	}
+}
+
+func (c *cli) nodesScaleCmd() *cobra.Command {
+	var jf jobFlags
+	cmd := command("nodes:scale FORMATION LAYER=N ...", "provision or terminate nodes to reach N per layer", minArgs(2),
+		func(ctx context.Context, args []string) error {
+			counts, err := parseCounts(args[1:])
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			job, err := api.ScaleNodes(ctx, args[0], client.NodeScaleRequest(counts))
+			if err != nil {
+				return err
+			}
+			return c.followJob(ctx, api, job, jf.noWait)
+		})
+	jf.add(cmd, false)
+	return cmd
+}
+
+func (c *cli) nodesCreateCmd() *cobra.Command {
+	var jf jobFlags
+	var layer string
+	cmd := command("nodes:create FORMATION HOST[:PORT] --layer L", "adopt an existing host into a layer", exactArgs(2),
+		func(ctx context.Context, args []string) error {
+			if layer == "" {
+				return usageError{"missing --layer"}
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			job, err := api.CreateNode(ctx, args[0], client.NodeCreateRequest{Layer: layer, Address: args[1]})
+			if err != nil {
+				return err
+			}
+			return c.followJob(ctx, api, job, jf.noWait)
+		})
+	cmd.Flags().StringVar(&layer, "layer", "", "the layer the node joins")
+	jf.add(cmd, false)
+	return cmd
+}
+
+func (c *cli) nodesListCmd() *cobra.Command {
+	cmd := command("nodes:list FORMATION", "list the nodes of a formation", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			ns, err := api.ListNodes(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.show(ns, func(io.Writer) { c.nodesTable(ns) })
+		})
+	cmd.Aliases = []string{"nodes"}
+	return cmd
+}
+
+func (c *cli) nodesTable(ns []client.Node) {
+	var rows [][]string
+	for _, n := range ns {
+		rows = append(rows, []string{n.ID, n.Layer, orDash(n.Address), orDash(n.Status.State), yesNo(n.Status.Reachable)})
+	}
+	c.table("no nodes", []string{"ID", "LAYER", "ADDRESS", "STATE", "REACHABLE"}, rows)
+}
+
+func (c *cli) nodesInfoCmd() *cobra.Command {
+	return command("nodes:info NODE", "show a node and its status", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			n, err := api.GetNode(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.show(n, func(w io.Writer) {
+				s := n.Status
+				fields(w, "id", n.ID, "formation", n.Formation, "layer", n.Layer, "num", strconv.Itoa(n.Num),
+					"provider id", n.ProviderID, "address", n.Address, "host key", n.HostKey,
+					"state", s.State, "reachable", yesNo(s.Reachable), "docker", yesNo(s.Docker),
+					"nginx", yesNo(s.Nginx), "message", s.Message, "checked", fmtTime(s.Checked),
+					"created", fmtTime(n.Created), "updated", fmtTime(n.Updated))
+			})
+		})
+}
+
+func (c *cli) nodesConvergeCmd() *cobra.Command {
+	var jf jobFlags
+	cmd := command("nodes:converge NODE", "bring one node to its desired state", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			if jf.dryRun {
+				return errDryRun
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			job, err := api.ConvergeNode(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.followJob(ctx, api, job, jf.noWait)
+		})
+	jf.add(cmd, true)
+	return cmd
+}
+
+func (c *cli) nodesDestroyCmd() *cobra.Command {
+	var jf jobFlags
+	cmd := command("nodes:destroy NODE", "terminate a node", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			job, err := api.DestroyNode(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.followJob(ctx, api, job, jf.noWait)
+		})
+	jf.add(cmd, false)
+	return cmd
+}
+
+func (c *cli) nodesSSHCmd() *cobra.Command {
+	cmd := command("nodes:ssh NODE [CMD ...]", "open an SSH session (or run CMD) on a node with its layer's key", minArgs(1),
+		func(ctx context.Context, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			info, err := api.NodeSSH(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.ssh(ctx, info, args[1:])
+		})
+	cmd.Aliases = []string{"ssh"}
+	cmd.Flags().SetInterspersed(false) // flags after NODE belong to CMD
+	return cmd
+}

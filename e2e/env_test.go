@@ -1,0 +1,207 @@
+// Package e2e drives the real binaries: it starts deis-controller on a temp
+// data dir (SQLite, or PostgreSQL when DEIS_TEST_DATABASE is set) and runs
+// the deis CLI against it as separate users, each with their own HOME.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deis/deis/store/storetest"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "deis-e2e-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		build := exec.Command("go", "build", "-o", dir, "../cmd/deis", "../cmd/deis-controller")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building binaries:", err)
+			return 1
+		}
+		binDir = dir
+		return m.Run()
+	}())
+}
+
+// testEnv is one running controller.
+type testEnv struct {
+	t       *testing.T
+	URL     string
+	dataDir string
+}
+
+// newTestEnv starts deis-controller on a free loopback port and stops it
+// (gracefully, checking that it exits cleanly) when the test ends.
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	dataDir := t.TempDir()
+	args := []string{"--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-format", "json"}
+	if db := storetest.DatabaseURL(t); db != "" {
+		args = append(args, "--database", db)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "deis-controller"), args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 20 * time.Second
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	addr := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "controller listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel() // SIGINT: a graceful shutdown must exit 0
+		cmd.Wait()
+		<-done
+		code := cmd.ProcessState.ExitCode()
+		if code != 0 || t.Failed() {
+			t.Logf("controller exited with code %d; its log:\n%s", code, logs)
+		}
+		if code != 0 {
+			t.Errorf("controller did not shut down cleanly: exit code %d", code)
+		}
+	})
+	select {
+	case a := <-addr:
+		env := &testEnv{t: t, URL: "http://" + a, dataDir: dataDir}
+		env.awaitHealthy()
+		return env
+	case <-done:
+		t.Fatalf("controller exited before listening:\n%s", logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("controller did not listen within 30s:\n%s", logs)
+	}
+	return nil
+}
+
+func (e *testEnv) awaitHealthy() {
+	for i := 0; i < 100; i++ {
+		resp, err := http.Get(e.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatal("controller never became healthy")
+}
+
+// user is someone running the deis CLI with their own HOME.
+type user struct {
+	t    *testing.T
+	env  *testEnv
+	name string
+	home string
+	dir  string // working directory of commands
+}
+
+// newUser registers name (its password is "pw-"+name+"-secret").
+func (e *testEnv) newUser(name string) *user {
+	e.t.Helper()
+	home := e.t.TempDir()
+	u := &user{t: e.t, env: e, name: name, home: home, dir: home}
+	u.ok("register", e.URL, "--username", name, "--password", u.password(), "--email", name+"@example.com")
+	return u
+}
+
+func (u *user) password() string { return "pw-" + u.name + "-secret" }
+
+// run runs deis with args and returns stdout, stderr and the error.
+func (u *user) run(stdin io.Reader, args ...string) (string, string, error) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "deis"), args...)
+	cmd.Dir = u.dir
+	cmd.Env = append(os.Environ(), "HOME="+u.home, "DEIS_CONTROLLER=", "NO_COLOR=1",
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	cmd.Stdin = stdin
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// ok runs deis and fails the test unless it exits 0; it returns stdout.
+func (u *user) ok(args ...string) string {
+	u.t.Helper()
+	out, errOut, err := u.run(nil, args...)
+	if err != nil {
+		u.t.Fatalf("%s: deis %s: %v\nstdout: %s\nstderr: %s", u.name, strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// fails runs deis, fails the test unless it exits non-zero with a one-line
+// error on stderr, and returns that line.
+func (u *user) fails(args ...string) string {
+	u.t.Helper()
+	out, errOut, err := u.run(nil, args...)
+	if err == nil {
+		u.t.Fatalf("%s: deis %s succeeded, want an error\nstdout: %s", u.name, strings.Join(args, " "), out)
+	}
+	msg := strings.TrimSpace(errOut)
+	if msg == "" || strings.Contains(msg, "\n") {
+		u.t.Errorf("%s: deis %s: want one line on stderr, got %q", u.name, strings.Join(args, " "), errOut)
+	}
+	return msg
+}
+
+// json runs a read command with --json and decodes its stdout into v.
+func (u *user) json(v any, args ...string) {
+	u.t.Helper()
+	out := u.ok(append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		u.t.Fatalf("deis %s --json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// git runs git in the user's working directory.
+func (u *user) git(args ...string) string {
+	u.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = u.dir
+	cmd.Env = append(os.Environ(), "HOME="+u.home, "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		u.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,187 @@
+package nodes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store"
+)
+
+// Adopt makes an existing host a node of layer (the static provider): the
+// operator has installed the layer's public key. The host must answer SSH
+// with it and pass the bootstrap; otherwise nothing is recorded.
+func (m *Manager) Adopt(ctx context.Context, f client.Formation, layer, host string, p Progress) (client.Node, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	li, err := m.layerInfo(ctx, f, layer)
+	if err != nil {
+		return client.Node{}, err
+	}
+	addr := host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		addr = net.JoinHostPort(host, strconv.Itoa(li.layer.SSHPort))
+	}
+	all, err := m.Store.ListAllNodes(ctx)
+	if err != nil {
+		return client.Node{}, err
+	}
+	for _, n := range all {
+		if n.Address == addr {
+			return client.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
+		}
+	}
+	n, err := m.Store.CreateNode(ctx, client.Node{Formation: f.ID, Layer: layer, Address: addr, Status: client.NodeStatus{State: StateCreating}})
+	if err != nil {
+		return client.Node{}, err
+	}
+	fail := func(err error) (client.Node, error) {
+		m.Pool.Forget(n.ID)
+		m.Store.DeleteNode(context.Background(), n.ID)
+		return client.Node{}, fmt.Errorf("adopting %s as %s: %w", addr, n.ID, err)
+	}
+	p.Printf("%s: reaching %s as %s", n.ID, addr, li.layer.SSHUser)
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	_, hostKey, err := m.Pool.Dial(dctx, m.target(li, n))
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	n.HostKey = hostKey
+	if n, err = m.Store.UpdateNode(ctx, n); err != nil {
+		return fail(err)
+	}
+	p.Printf("%s: reachable, host key pinned", n.ID)
+	if err := m.bootstrap(ctx, li, n, p); err != nil {
+		return fail(err)
+	}
+	if n, err = m.check(ctx, li, n); err != nil {
+		return fail(err)
+	}
+	p.Printf("%s: %s", n.ID, n.Status.State)
+	return n, nil
+}
+
+// Destroy destroys one node at its provider and forgets it.
+func (m *Manager) Destroy(ctx context.Context, f client.Formation, n client.Node, p Progress) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	li, err := m.layerInfo(ctx, f, n.Layer)
+	if err != nil {
+		return err
+	}
+	return m.destroy(ctx, li.provider, n, p)
+}
+
+// DestroyAll destroys every node of a formation (before the formation goes).
+func (m *Manager) DestroyAll(ctx context.Context, f client.Formation, p Progress) error {
+	ns, _, err := m.Store.ListNodes(ctx, f.ID, store.PageReq{})
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := m.Destroy(ctx, f, n, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Check refreshes the status of a node.
+func (m *Manager) Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error) {
+	li, err := m.layerInfo(ctx, f, n.Layer)
+	if err != nil {
+		return n, err
+	}
+	return m.check(ctx, li, n)
+}
+
+// SSH returns what a shell on the node needs.
+func (m *Manager) SSH(ctx context.Context, f client.Formation, n client.Node) (client.NodeSSHInfo, error) {
+	l, err := m.Store.GetLayer(ctx, f.ID, n.Layer)
+	if err != nil {
+		return client.NodeSSHInfo{}, err
+	}
+	key, err := m.Store.LayerPrivateKey(ctx, f.ID, n.Layer)
+	if err != nil {
+		return client.NodeSSHInfo{}, err
+	}
+	if n.Address == "" || n.HostKey == "" {
+		return client.NodeSSHInfo{}, fmt.Errorf("node %s has not been reached yet", n.ID)
+	}
+	return client.NodeSSHInfo{Address: n.Address, User: l.SSHUser, PrivateKey: key, HostKey: n.HostKey}, nil
+}
+
+// Trust forgets a node's pinned host key; the next contact pins the new one.
+func (m *Manager) Trust(ctx context.Context, n client.Node) (client.Node, error) {
+	m.Pool.Forget(n.ID)
+	n.HostKey = ""
+	return m.Store.UpdateNode(ctx, n)
+}
+
+// Reconcile compares what the docker provider runs with the store, at
+// controller start: machines no node names are destroyed (a controller that
+// died mid-scale leaves them), nodes still "creating" are destroyed and
+// forgotten, and nodes whose machine is gone are marked lost.
+func (m *Manager) Reconcile(ctx context.Context) error {
+	if m.Providers.Docker == nil {
+		return nil
+	}
+	machines, err := m.Providers.Docker.List(ctx)
+	if err != nil {
+		return err
+	}
+	nodes, err := m.Store.ListAllNodes(ctx)
+	if err != nil {
+		return err
+	}
+	known := map[string]client.Node{}
+	for _, n := range nodes {
+		known[n.ID] = n
+	}
+	running := map[string]bool{}
+	for _, mach := range machines {
+		n, ok := known[mach.Node]
+		if !ok || n.ProviderID != mach.ProviderID || n.Status.State == StateCreating {
+			m.Log.Warn("removing a node container the store does not track", "node", mach.Node, "container", shortID(mach.ProviderID))
+			if err := m.Providers.Docker.Destroy(ctx, mach.ProviderID); err != nil {
+				return err
+			}
+			continue
+		}
+		running[n.ID] = true
+	}
+	for _, n := range nodes {
+		switch {
+		case n.Status.State == StateCreating:
+			m.Log.Warn("forgetting a node whose creation was interrupted", "node", n.ID)
+			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		case n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
+			m.Log.Warn("node container is gone: marking the node lost", "node", n.ID)
+			n.Status = client.NodeStatus{State: StateLost, Message: "its container is gone"}
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isDockerID reports whether a provider id looks like a container id.
+func isDockerID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

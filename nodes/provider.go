@@ -1,0 +1,80 @@
+package nodes
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// Spec is what a provider needs to make one node.
+type Spec struct {
+	Formation string
+	Layer     string
+	Node      string // node id, <formation>-<layer>-<num>
+	Proxy     bool   // publish HTTP for users
+	PublicKey string // the layer's key, authorized for SSH
+	Params    map[string]string
+}
+
+// Machine is a node as its provider sees it.
+type Machine struct {
+	ProviderID string
+	Node       string
+	Formation  string
+	Layer      string
+	Address    string // where the controller reaches it
+	SSHPort    int
+	SSHUser    string // the user the provider authorized the key for
+	// Public is host:port where users reach the node's HTTP (proxy nodes of
+	// the docker provider publish port 80 on a loopback port).
+	Public string
+	// Running is false when the machine exists but is stopped.
+	Running bool
+}
+
+// Provider makes and destroys machines. Create returns once the machine is
+// running; it need not answer SSH yet.
+type Provider interface {
+	Create(ctx context.Context, s Spec) (Machine, error)
+	Destroy(ctx context.Context, providerID string) error
+	// List returns every machine this provider made for deis, in any
+	// formation, so the controller can find what the store does not know.
+	List(ctx context.Context) ([]Machine, error)
+}
+
+// ErrUnavailable is returned for provider types whose back end is not built.
+type ErrUnavailable struct{ Type string }
+
+func (e ErrUnavailable) Error() string { return "the " + e.Type + " provider is not available yet" }
+
+// Providers opens providers by type, sharing what they can (one Docker
+// engine client for every docker provider).
+type Providers struct {
+	Docker *Docker // nil when the controller has no Docker engine
+	Log    *slog.Logger
+}
+
+// Open returns the provider of type typ with creds.
+func (ps *Providers) Open(typ string, creds map[string]string) (Provider, error) {
+	switch typ {
+	case "docker":
+		if ps.Docker == nil {
+			return nil, fmt.Errorf("the docker provider needs a Docker engine on the controller, and none answered")
+		}
+		return ps.Docker, nil
+	case "static":
+		return static{}, nil
+	}
+	return nil, ErrUnavailable{Type: typ}
+}
+
+// static adopts machines that exist: it makes none and destroys none.
+type static struct{}
+
+func (static) Create(context.Context, Spec) (Machine, error) {
+	return Machine{}, fmt.Errorf("the static provider cannot create machines: adopt one with deis nodes:create FORMATION HOST --layer LAYER")
+}
+func (static) Destroy(context.Context, string) error     { return nil }
+func (static) List(context.Context) ([]Machine, error) { return nil, nil }
+
+var _ Provider = static{}

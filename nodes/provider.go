@@ -74,7 +74,7 @@ type static struct{}
 func (static) Create(context.Context, Spec) (Machine, error) {
 	return Machine{}, fmt.Errorf("the static provider cannot create machines: adopt one with deis nodes:create FORMATION HOST --layer LAYER")
 }
-func (static) Destroy(context.Context, string) error     { return nil }
+func (static) Destroy(context.Context, string) error   { return nil }
 func (static) List(context.Context) ([]Machine, error) { return nil, nil }
 
 var _ Provider = static{}

@@ -31,6 +31,7 @@ curl -fsS "http://$listen/healthz" >/dev/null || { cat "$demo/controller.log" >&
 
 step "deis register http://$listen"
 deis register "http://$listen" --username demo --password demo-password --email demo@example.com
+mkdir -p -m 700 "$HOME/.ssh"
 ssh-keygen -q -t ed25519 -N '' -C demo -f "$HOME/.ssh/id_ed25519"
 deis keys:add
 deis whoami

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
@@ -127,13 +128,20 @@ func (s *Server) authenticate(c *gin.Context) {
 		fail(c, unauthorized("missing bearer token: run deis login"))
 		return
 	}
-	u, err := s.store.UserForToken(c.Request.Context(), hashToken(token), s.cfg.Now())
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, unauthorized("token is unknown or expired: run deis login"))
-		return
-	} else if err != nil {
-		fail(c, err)
-		return
+	hash, now := hashToken(token), s.cfg.Now()
+	u, ok := s.auth.get(hash, now)
+	if !ok {
+		var expires time.Time
+		var err error
+		u, expires, err = s.store.UserForToken(c.Request.Context(), hash, now)
+		if errors.Is(err, store.ErrNotFound) {
+			fail(c, unauthorized("token is unknown or expired: run deis login"))
+			return
+		} else if err != nil {
+			fail(c, err)
+			return
+		}
+		s.auth.put(hash, u, expires, now)
 	}
 	c.Set("user", u)
 	c.Set("username", u.Username)
@@ -149,7 +157,9 @@ func viewer(c *gin.Context) store.Viewer {
 }
 
 func (s *Server) logout(c *gin.Context) {
-	if err := s.store.DeleteToken(c.Request.Context(), hashToken(c.GetString("token"))); err != nil {
+	hash := hashToken(c.GetString("token"))
+	s.auth.evict(hash)
+	if err := s.store.DeleteToken(c.Request.Context(), hash); err != nil {
 		fail(c, err)
 		return
 	}

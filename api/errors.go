@@ -70,6 +70,8 @@ func statusOf(err error) (int, client.Error) {
 		return http.StatusConflict, client.Error{Message: lastPart(err), Code: client.CodeConflict}
 	case errors.Is(err, store.ErrInUse):
 		return http.StatusConflict, client.Error{Message: lastPart(err), Code: client.CodeConflict}
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusUnprocessableEntity, client.Error{Message: lastPart(err), Code: client.CodeInvalid}
 	}
 	return http.StatusInternalServerError, client.Error{Message: "internal error", Code: client.CodeInternal}
 }

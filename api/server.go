@@ -38,6 +38,7 @@ type Server struct {
 	store  *store.Store
 	log    *slog.Logger
 	jobs   *jobRunner
+	auth   authCache
 	engine *gin.Engine
 }
 
@@ -55,7 +56,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
 	s.jobs = newJobRunner(cfg.Store, cfg.Logger)
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()

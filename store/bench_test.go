@@ -74,7 +74,7 @@ func BenchmarkUserForToken(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := s.UserForToken(ctx, "hash", now); err != nil {
+		if _, _, err := s.UserForToken(ctx, "hash", now); err != nil {
 			b.Fatal(err)
 		}
 	}

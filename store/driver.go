@@ -24,10 +24,12 @@ const (
 	sqliteDriver = "sqlite3"
 	pgDriver     = "pgx"
 	sqliteFile   = "deis.db"
+	// _stmt_cache_size keeps each connection's prepared statements (the API
+	// runs a few queries over and over; preparing dominated reads).
 	// _txlock=immediate makes every transaction take the write lock at
 	// BEGIN, so read-then-write transactions wait on busy_timeout instead
 	// of failing with SQLITE_BUSY.
-	sqliteParams = "_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on"
+	sqliteParams = "_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_stmt_cache_size=64"
 )
 
 // isPostgresURL reports whether u selects the PostgreSQL back end.

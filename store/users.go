@@ -65,15 +65,17 @@ func (s *Store) CreateToken(ctx context.Context, username, tokenHash string, exp
 	return nil
 }
 
-// UserForToken returns the owner of an unexpired token, in one indexed
-// query. It returns ErrNotFound for unknown and expired tokens alike.
-func (s *Store) UserForToken(ctx context.Context, tokenHash string, now time.Time) (client.User, error) {
-	u, err := scanUser(s.h().row(ctx, "SELECT "+userCols+" FROM tokens t JOIN users u ON u.username = t.username"+
-		" WHERE t.hash = ? AND t.expires > ?", tokenHash, micros(now)))
+// UserForToken returns the owner of an unexpired token and when the token
+// expires, in one indexed query. It returns ErrNotFound for unknown and
+// expired tokens alike.
+func (s *Store) UserForToken(ctx context.Context, tokenHash string, now time.Time) (client.User, time.Time, error) {
+	var expires int64
+	u, err := scanUser(s.h().row(ctx, "SELECT "+userCols+", t.expires FROM tokens t JOIN users u ON u.username = t.username"+
+		" WHERE t.hash = ? AND t.expires > ?", tokenHash, micros(now)), &expires)
 	if err != nil {
-		return client.User{}, fmt.Errorf("looking up token: %w", dbErr(err))
+		return client.User{}, time.Time{}, fmt.Errorf("looking up token: %w", dbErr(err))
 	}
-	return u, nil
+	return u, fromMicros(expires), nil
 }
 
 // DeleteToken removes a token (logout).

@@ -69,7 +69,7 @@ func TestTokens(t *testing.T) {
 		{"unknown", "nope", t0, store.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := s.UserForToken(ctx, tc.hash, tc.now)
+			u, _, err := s.UserForToken(ctx, tc.hash, tc.now)
 			wantErr(t, "UserForToken", err, tc.wantErr)
 			if err == nil {
 				if diff := cmp.Diff(alice, u); diff != "" {
@@ -81,7 +81,7 @@ func TestTokens(t *testing.T) {
 	if err := s.DeleteToken(ctx, "h1"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.UserForToken(ctx, "h1", t0)
+	_, _, err := s.UserForToken(ctx, "h1", t0)
 	wantErr(t, "deleted token", err, store.ErrNotFound)
 	wantErr(t, "delete twice", s.DeleteToken(ctx, "h1"), store.ErrNotFound)
 }

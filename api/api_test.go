@@ -83,7 +83,11 @@ func TestBadInput(t *testing.T) {
 		{"bad page", "GET", "/v1/apps?limit=-1", false, false, nil, 422, client.CodeInvalid},
 		{"unknown route", "GET", "/v1/nope", false, false, nil, 404, client.CodeNotFound},
 		{"wrong method", "PUT", "/v1/apps", false, false, nil, 405, client.CodeBadRequest},
-		{"nodes not built yet", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": 1}, 501, client.CodeNotImplemented},
+		{"static layer cannot make nodes", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": 1}, 422, client.CodeInvalid},
+		{"scale an unknown layer", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"nope": 1}, 422, client.CodeInvalid},
+		{"scale nodes negative", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": -1}, 422, client.CodeInvalid},
+		{"adopt into an unknown layer", "POST", "/v1/formations/dev/nodes", false, false, client.NodeCreateRequest{Layer: "nope", Address: "127.0.0.1"}, 422, client.CodeInvalid},
+		{"converge not built yet", "POST", "/v1/formations/dev/converge", false, false, nil, 501, client.CodeNotImplemented},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,8 @@ func (s *Server) listApps(c *gin.Context) {
 }
 
 // decorate fills in what is derived, not stored: the git remote and URL.
+// The URL is http://APP.DOMAIN/, with the port a proxy node publishes on
+// this host when it publishes one (the docker provider).
 func (s *Server) decorate(c *gin.Context, a client.App, domain string) client.App {
 	host := s.cfg.GitHost
 	if host == "" {
@@ -36,9 +38,37 @@ func (s *Server) decorate(c *gin.Context, a client.App, domain string) client.Ap
 	}
 	a.GitRemote = fmt.Sprintf("ssh://git@%s/%s.git", host, a.ID)
 	if domain != "" {
-		a.URL = fmt.Sprintf("http://%s.%s/", a.ID, domain)
+		host := a.ID + "." + domain
+		if port := s.proxyPort(c, a.Formation); port != "" {
+			host = net.JoinHostPort(host, port)
+		}
+		a.URL = "http://" + host + "/"
 	}
 	return a
+}
+
+// proxyPort is the port at which the first proxy node of a formation
+// publishes HTTP on this host, or "" when none does.
+func (s *Server) proxyPort(c *gin.Context, formation string) string {
+	ctx := c.Request.Context()
+	ls, _, err := s.store.ListLayers(ctx, formation, store.PageReq{})
+	if err != nil {
+		return ""
+	}
+	proxy := map[string]bool{}
+	for _, l := range ls {
+		proxy[l.ID] = l.Proxy
+	}
+	ns, _, err := s.store.ListNodes(ctx, formation, store.PageReq{})
+	if err != nil {
+		return ""
+	}
+	for _, n := range ns {
+		if _, port, err := net.SplitHostPort(n.Public); err == nil && proxy[n.Layer] {
+			return port
+		}
+	}
+	return ""
 }
 
 func (s *Server) createApp(c *gin.Context) {

@@ -69,16 +69,26 @@ func (s *Server) register(c *gin.Context) {
 }
 
 // seed gives a new user the providers and flavors every user starts with:
-// the static provider (machines the user already has) and its flavor.
+// static (machines the user already has) and, when the controller reaches a
+// Docker engine, docker (node containers on it), each with a flavor of the
+// same name.
 func (s *Server) seed(c *gin.Context, username string) error {
 	ctx := c.Request.Context()
-	p := client.Provider{ID: client.ProviderStatic, Owner: username, Type: client.ProviderStatic}
-	if _, err := s.store.CreateProvider(ctx, p, nil); err != nil {
-		return err
+	types := []string{client.ProviderStatic}
+	if s.cfg.Docker {
+		types = append(types, client.ProviderDocker)
 	}
-	f := client.Flavor{ID: client.ProviderStatic, Owner: username, Provider: client.ProviderStatic, Params: map[string]string{}}
-	_, err := s.store.CreateFlavor(ctx, f)
-	return err
+	for _, typ := range types {
+		p := client.Provider{ID: typ, Owner: username, Type: typ}
+		if _, err := s.store.CreateProvider(ctx, p, nil); err != nil {
+			return err
+		}
+		f := client.Flavor{ID: typ, Owner: username, Provider: typ, Params: map[string]string{}}
+		if _, err := s.store.CreateFlavor(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) login(c *gin.Context) {

@@ -46,7 +46,10 @@ func (s *Server) createFormation(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		specs = append(specs, spec)
+		specs = append(specs, spec.LayerSpec)
+		if req.Domain == "" && spec.Docker {
+			req.Domain = req.ID + ".localhost"
+		}
 	}
 	f, err := s.store.CreateFormation(ctx, client.Formation{ID: req.ID, Owner: owner, Domain: req.Domain}, specs...)
 	if errors.Is(err, store.ErrConflict) {
@@ -60,30 +63,49 @@ func (s *Server) createFormation(c *gin.Context) {
 	c.JSON(http.StatusCreated, f)
 }
 
+// layerSpec is a new layer with its key pair, and whether its nodes come
+// from the docker provider.
+type layerSpec struct {
+	store.LayerSpec
+	Docker bool
+}
+
 // newLayer checks a layer request against the owner's flavors and generates
-// the layer's key pair.
-func (s *Server) newLayer(ctx context.Context, owner, formation string, req client.LayerCreateRequest) (store.LayerSpec, error) {
+// the layer's key pair. Layers on the docker provider reach their nodes as
+// root on port 22, whatever the request says: the provider makes them so.
+func (s *Server) newLayer(ctx context.Context, owner, formation string, req client.LayerCreateRequest) (layerSpec, error) {
 	l, err := layers.New(formation, req)
 	if err != nil {
-		return store.LayerSpec{}, invalid("%s", err)
+		return layerSpec{}, invalid("%s", err)
 	}
-	if err := s.checkFlavor(ctx, owner, l.Flavor); err != nil {
-		return store.LayerSpec{}, err
+	typ, err := s.flavorType(ctx, owner, l.Flavor)
+	if err != nil {
+		return layerSpec{}, err
+	}
+	if typ == client.ProviderDocker {
+		l.SSHUser, l.SSHPort = layers.DefaultSSHUser, layers.DefaultSSHPort
 	}
 	pub, priv, err := layers.NewKeyPair(fmt.Sprintf("deis-%s-%s", formation, l.ID))
 	if err != nil {
-		return store.LayerSpec{}, err
+		return layerSpec{}, err
 	}
 	l.SSHPublicKey = pub
-	return store.LayerSpec{Layer: l, PrivateKey: priv}, nil
+	return layerSpec{LayerSpec: store.LayerSpec{Layer: l, PrivateKey: priv}, Docker: typ == client.ProviderDocker}, nil
 }
 
-func (s *Server) checkFlavor(ctx context.Context, owner, flavor string) error {
-	_, err := s.store.GetFlavor(ctx, owner, flavor)
+// flavorType returns the provider type of one of owner's flavors.
+func (s *Server) flavorType(ctx context.Context, owner, flavor string) (string, error) {
+	f, err := s.store.GetFlavor(ctx, owner, flavor)
 	if errors.Is(err, store.ErrNotFound) {
-		return invalid("flavor %q does not exist: see deis flavors:list", flavor)
+		return "", invalid("flavor %q does not exist: see deis flavors:list", flavor)
+	} else if err != nil {
+		return "", err
 	}
-	return err
+	p, err := s.store.GetProvider(ctx, owner, f.Provider)
+	if err != nil {
+		return "", err
+	}
+	return p.Type, nil
 }
 
 // loadFormation puts the formation named in the path in the context, or
@@ -125,36 +147,6 @@ func (s *Server) updateFormation(c *gin.Context) {
 	c.JSON(http.StatusOK, f)
 }
 
-// destroyFormation destroys the formation's apps, nodes and layers in a job.
-func (s *Server) destroyFormation(c *gin.Context) {
-	f := formationOf(c)
-	job := client.Job{Kind: "formation.destroy", Target: f.ID, Owner: currentUser(c).Username}
-	j, err := s.jobs.start(c.Request.Context(), job, func(ctx context.Context, p *progress) error {
-		apps, err := s.store.ListFormationApps(ctx, f.ID)
-		if err != nil {
-			return fmt.Errorf("listing apps of formation %q: %w", f.ID, err)
-		}
-		nodes, _, err := s.store.ListNodes(ctx, f.ID, store.PageReq{})
-		if err != nil {
-			return fmt.Errorf("listing nodes of formation %q: %w", f.ID, err)
-		}
-		if len(nodes) > 0 {
-			return notAvailable("destroying nodes")
-		}
-		p.Printf("destroying formation %s: %d apps, %d nodes", f.ID, len(apps), len(nodes))
-		if err := s.store.DeleteFormation(ctx, f.ID); err != nil {
-			return fmt.Errorf("deleting formation %q: %w", f.ID, err)
-		}
-		p.Printf("formation %s destroyed", f.ID)
-		return nil
-	})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, j)
-}
-
 func (s *Server) listLayers(c *gin.Context) {
 	list(c, func(p store.PageReq) ([]client.Layer, int, error) {
 		return s.store.ListLayers(c.Request.Context(), formationOf(c).ID, p)
@@ -181,6 +173,13 @@ func (s *Server) createLayer(c *gin.Context) {
 	} else if err != nil {
 		fail(c, err)
 		return
+	}
+	if spec.Docker && f.Domain == "" {
+		// Nodes on this machine: *.localhost resolves to loopback.
+		if _, err := s.store.UpdateFormation(ctx, f.ID, f.ID+".localhost"); err != nil {
+			fail(c, err)
+			return
+		}
 	}
 	c.JSON(http.StatusCreated, l)
 }
@@ -212,7 +211,7 @@ func (s *Server) updateLayer(c *gin.Context) {
 		return
 	}
 	if req.Flavor != nil {
-		if err := s.checkFlavor(ctx, f.Owner, *req.Flavor); err != nil {
+		if _, err := s.flavorType(ctx, f.Owner, *req.Flavor); err != nil {
 			fail(c, err)
 			return
 		}
@@ -232,9 +231,18 @@ func (s *Server) deleteLayer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if f.Nodes[c.Param("layer")] > 0 {
-		fail(c, notAvailable("destroying a layer's nodes"))
+	ns, _, err := s.store.ListNodes(ctx, f.ID, store.PageReq{})
+	if err != nil {
+		fail(c, err)
 		return
+	}
+	for _, n := range ns {
+		if n.Layer == c.Param("layer") {
+			if err := s.nodes.Destroy(ctx, f, n, logProgress{logger(c)}); err != nil {
+				fail(c, err)
+				return
+			}
+		}
 	}
 	if err := s.store.DeleteLayer(ctx, f.ID, c.Param("layer")); err != nil {
 		fail(c, err)
@@ -242,30 +250,3 @@ func (s *Server) deleteLayer(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
-
-func (s *Server) listNodes(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Node, int, error) {
-		return s.store.ListNodes(c.Request.Context(), formationOf(c).ID, p)
-	})
-}
-
-// loadNode puts the node named in the path in the context, if the user can
-// see its formation.
-func (s *Server) loadNode(c *gin.Context) {
-	ctx := c.Request.Context()
-	n, err := s.store.GetNode(ctx, c.Param("id"))
-	if err == nil {
-		_, err = s.store.GetFormation(ctx, viewer(c), n.Formation)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, notFound("node %q not found", c.Param("id")))
-		return
-	} else if err != nil {
-		fail(c, err)
-		return
-	}
-	c.Set("node", n)
-	c.Next()
-}
-
-func (s *Server) getNode(c *gin.Context) { c.JSON(http.StatusOK, c.MustGet("node")) }

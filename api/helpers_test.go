@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/deis/deis/client"
+	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store/storetest"
 )
 
@@ -21,7 +22,9 @@ type testAPI struct {
 
 func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
-	s := New(Config{Store: storetest.Open(t)})
+	st := storetest.Open(t)
+	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil)}
+	s := New(Config{Store: st, Nodes: mgr})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })
 	return &testAPI{t: t, srv: srv}

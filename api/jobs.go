@@ -154,3 +154,8 @@ func (s *Server) jobLines(c *gin.Context) {
 		}
 	}
 }
+
+// logProgress reports progress to the log, for work done within a request.
+type logProgress struct{ log *slog.Logger }
+
+func (p logProgress) Printf(format string, a ...any) { p.log.Info(fmt.Sprintf(format, a...)) }

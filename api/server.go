@@ -21,7 +21,11 @@ import (
 // Config holds what the API needs from the controller.
 type Config struct {
 	Store  *store.Store
+	Nodes  NodeManager
 	Logger *slog.Logger
+	// Docker is true when the controller reaches a Docker engine: users get
+	// the docker provider and flavor.
+	Docker bool
 	// GitHost is host:port of the SSH git endpoint as users reach it; empty
 	// means the host of each request with GitPort.
 	GitHost string
@@ -38,6 +42,7 @@ type Server struct {
 	store  *store.Store
 	log    *slog.Logger
 	jobs   *jobRunner
+	nodes  NodeManager
 	auth   authCache
 	engine *gin.Engine
 }
@@ -56,7 +61,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
+	s := &Server{cfg: cfg, store: cfg.Store, nodes: cfg.Nodes, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
 	s.jobs = newJobRunner(cfg.Store, cfg.Logger)
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
@@ -113,20 +118,21 @@ func (s *Server) routes() {
 	f.DELETE("", s.destroyFormation)
 	f.GET("/calculate", s.unavailable("calculating a formation's desired state"))
 	f.POST("/converge", s.unavailable("converging a formation"))
-	f.POST("/scale", s.unavailable("scaling nodes"))
+	f.POST("/scale", s.scaleNodes)
 	f.GET("/layers", s.listLayers)
 	f.POST("/layers", s.createLayer)
 	f.GET("/layers/:layer", s.getLayer)
 	f.PATCH("/layers/:layer", s.updateLayer)
 	f.DELETE("/layers/:layer", s.deleteLayer)
 	f.GET("/nodes", s.listNodes)
-	f.POST("/nodes", s.unavailable("adopting a node"))
+	f.POST("/nodes", s.adoptNode)
 
 	n := a.Group("/nodes/:id", s.loadNode)
 	n.GET("", s.getNode)
-	n.DELETE("", s.unavailable("destroying a node"))
+	n.DELETE("", s.destroyNode)
 	n.POST("/converge", s.unavailable("converging a node"))
-	n.GET("/ssh", s.unavailable("ssh to a node"))
+	n.GET("/ssh", s.nodeSSH)
+	n.POST("/trust", s.trustNode)
 
 	a.GET("/apps", s.listApps)
 	a.POST("/apps", s.createApp)

@@ -156,6 +156,27 @@ func (c *Client) ListNodes(ctx context.Context, formation string) ([]Node, error
 	return list[Node](ctx, c, p("formations", formation, "nodes"))
 }
 
+// RefreshNodes checks every node of a formation (reachable, Docker engine,
+// nginx) and returns them with their new status.
+func (c *Client) RefreshNodes(ctx context.Context, formation string) ([]Node, error) {
+	return list[Node](ctx, c, p("formations", formation, "nodes")+"?refresh=true")
+}
+
+// RefreshNode checks one node and returns it with its new status.
+func (c *Client) RefreshNode(ctx context.Context, id string) (Node, error) {
+	var n Node
+	err := c.get(ctx, p("nodes", id)+"?refresh=true", &n)
+	return n, err
+}
+
+// TrustNode forgets a node's pinned host key: the next contact pins the
+// key the node presents then.
+func (c *Client) TrustNode(ctx context.Context, id string) (Node, error) {
+	var n Node
+	err := c.post(ctx, p("nodes", id, "trust"), nil, &n)
+	return n, err
+}
+
 // CreateNode starts the job that adopts an existing host into a layer.
 func (c *Client) CreateNode(ctx context.Context, formation string, req NodeCreateRequest) (*Job, error) {
 	return c.jobCall(ctx, http.MethodPost, p("formations", formation, "nodes"), req)

@@ -317,6 +317,24 @@ type ScaleRequest map[string]int
 // NodeScaleRequest sets node counts per layer: {"runtime": 2}.
 type NodeScaleRequest map[string]int
 
+// NodeCreateRequest adopts an existing host (a static node) into a layer.
+// Address is "host" or "host:port"; the port defaults to the layer's SSH
+// port.
+type NodeCreateRequest struct {
+	Layer   string `json:"layer"`
+	Address string `json:"address"`
+}
+
+// NodeSSHInfo is what GET /v1/nodes/:id/ssh answers: where and how to SSH
+// into a node with its layer's key.
+type NodeSSHInfo struct {
+	Address    string `json:"address"` // host or host:port
+	User       string `json:"user"`
+	Port       int    `json:"port,omitempty"`
+	PrivateKey string `json:"private_key"` // PEM or OpenSSH format
+	HostKey    string `json:"host_key,omitempty"`
+}
+
 // Perms lists the collaborators of an app.
 type Perms struct {
 	Users []string `json:"users"`

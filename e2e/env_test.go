@@ -94,6 +94,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		if code != 0 {
 			t.Errorf("controller did not shut down cleanly: exit code %d", code)
 		}
+		checkNoLeftovers(t, dataDir)
 	})
 	select {
 	case a := <-addr:
@@ -204,4 +205,22 @@ func (u *user) git(args ...string) string {
 		u.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// checkNoLeftovers fails the test when node containers of the controller
+// that used dataDir remain, and removes them.
+func checkNoLeftovers(t *testing.T, dataDir string) {
+	id, err := os.ReadFile(filepath.Join(dataDir, "controller-id"))
+	if err != nil {
+		return // the controller never started far enough to make anything
+	}
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=deis.controller="+strings.TrimSpace(string(id))).Output()
+	if err != nil {
+		t.Errorf("listing leftover containers: %v", err)
+		return
+	}
+	if left := strings.Fields(string(out)); len(left) > 0 {
+		t.Errorf("%d node containers left behind: %v", len(left), left)
+		exec.Command("docker", append([]string{"rm", "-f"}, left...)...).Run()
+	}
 }

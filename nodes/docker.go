@@ -25,6 +25,10 @@ const (
 	LabelFormation = "deis.formation"
 	LabelLayer     = "deis.layer"
 	LabelNode      = "deis.node"
+	// LabelController names the controller that made a container: a
+	// controller reconciles only its own, so several (tests, or one per
+	// user) can share an engine.
+	LabelController = "deis.controller"
 )
 
 // NetworkName is the bridge network node containers live on.
@@ -56,11 +60,14 @@ type Docker struct {
 	API    dockerAPI
 	Images *Images
 	Log    *slog.Logger
+	// Controller is the id of the controller this provider works for; it
+	// labels what it makes and lists only that.
+	Controller string
 }
 
-// NewDocker returns the docker provider on engine api.
-func NewDocker(api dockerAPI, caBundle string, log *slog.Logger) *Docker {
-	return &Docker{API: api, Images: &Images{Docker: api, Log: log, CABundle: caBundle}, Log: log}
+// NewDocker returns the docker provider on engine api for controller.
+func NewDocker(api dockerAPI, controller, caBundle string, log *slog.Logger) *Docker {
+	return &Docker{API: api, Images: &Images{Docker: api, Log: log, CABundle: caBundle}, Log: log, Controller: controller}
 }
 
 func containerName(node string) string { return "deis-" + node }
@@ -96,6 +103,7 @@ func (d *Docker) Create(ctx context.Context, s Spec) (Machine, error) {
 		Hostname: s.Node,
 		Labels: map[string]string{
 			LabelManaged: "1", LabelFormation: s.Formation, LabelLayer: s.Layer, LabelNode: s.Node,
+			LabelController: d.Controller,
 		},
 	}
 	if s.Proxy {
@@ -175,9 +183,10 @@ func (d *Docker) Destroy(ctx context.Context, providerID string) error {
 	return nil
 }
 
-// List returns every node container deis made.
+// List returns every node container this controller made.
 func (d *Docker) List(ctx context.Context) ([]Machine, error) {
-	res, err := d.API.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", LabelManaged+"=1")})
+	res, err := d.API.ContainerList(ctx, client.ContainerListOptions{All: true,
+		Filters: client.Filters{}.Add("label", LabelManaged+"=1", LabelController+"="+d.Controller)})
 	if err != nil {
 		return nil, fmt.Errorf("listing node containers: %w", err)
 	}

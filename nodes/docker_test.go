@@ -53,7 +53,7 @@ func awaitSSH(t *testing.T, p *Pool, tg Target) string {
 
 func TestDockerNode(t *testing.T) {
 	cli := dockerClient(t)
-	d := NewDocker(cli, "", testLogger(t))
+	d := NewDocker(cli, "test-"+t.Name(), "", testLogger(t))
 	m, signer := testNode(t, d, NodeFull, "t-l-test-1", true)
 	if m.Address == "" || !m.Running || !strings.HasPrefix(m.Public, "127.0.0.1:") {
 		t.Fatalf("machine = %+v, want an address, running, and HTTP published on loopback", m)
@@ -113,7 +113,7 @@ func TestDockerNode(t *testing.T) {
 
 func BenchmarkSSHRoundTrip(b *testing.B) {
 	cli := dockerClient(b)
-	d := NewDocker(cli, "", testLogger(b))
+	d := NewDocker(cli, "bench", "", testLogger(b))
 	pub, priv, _ := layers.NewKeyPair("bench")
 	signer, _ := ssh.ParsePrivateKey([]byte(priv))
 	ctx := context.Background()

@@ -8,13 +8,13 @@ import (
 	"github.com/deis/deis/client"
 )
 
-const nodeCols = "id, formation, layer, num, provider_id, address, host_key, status, created, updated"
+const nodeCols = "id, formation, layer, num, provider_id, address, public, host_key, status, created, updated"
 
 func scanNode(sc scanner) (client.Node, error) {
 	var n client.Node
 	var status string
 	var created, updated int64
-	err := sc.Scan(&n.ID, &n.Formation, &n.Layer, &n.Num, &n.ProviderID, &n.Address, &n.HostKey, &status, &created, &updated)
+	err := sc.Scan(&n.ID, &n.Formation, &n.Layer, &n.Num, &n.ProviderID, &n.Address, &n.Public, &n.HostKey, &status, &created, &updated)
 	if err != nil {
 		return client.Node{}, err
 	}
@@ -55,8 +55,8 @@ func (s *Store) CreateNode(ctx context.Context, n client.Node) (client.Node, err
 			return err
 		}
 		n.ID = fmt.Sprintf("%s-%s-%d", n.Formation, n.Layer, n.Num)
-		_, err = h.exec(ctx, "INSERT INTO nodes ("+nodeCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			n.ID, n.Formation, n.Layer, n.Num, n.ProviderID, n.Address, n.HostKey, encodeStatus(n.Status),
+		_, err = h.exec(ctx, "INSERT INTO nodes ("+nodeCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			n.ID, n.Formation, n.Layer, n.Num, n.ProviderID, n.Address, n.Public, n.HostKey, encodeStatus(n.Status),
 			micros(n.Created), micros(n.Updated))
 		return err
 	})
@@ -84,12 +84,23 @@ func (s *Store) ListNodes(ctx context.Context, formation string, p PageReq) ([]c
 	return ns, total, nil
 }
 
-// UpdateNode saves a node's address, provider id, host key and status.
+// ListAllNodes returns every node of every formation, by id: the controller
+// reconciles them with what the providers run.
+func (s *Store) ListAllNodes(ctx context.Context) ([]client.Node, error) {
+	ns, _, err := list(ctx, s.h(), PageReq{}, listQuery{cols: nodeCols, from: "nodes", order: "id"}, scanNode)
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	return ns, nil
+}
+
+// UpdateNode saves a node's address, public address, provider id, host key
+// and status.
 func (s *Store) UpdateNode(ctx context.Context, n client.Node) (client.Node, error) {
 	var out client.Node
 	err := s.inTx(ctx, func(h handle) error {
-		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
-			n.Address, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
+		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
+			n.Address, n.Public, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,7 @@ func TestNodes(t *testing.T) {
 	}
 
 	n := made[1]
-	n.Address, n.ProviderID, n.HostKey = "10.0.0.2", "i-123", "ssh-ed25519 HOST"
+	n.Address, n.Public, n.ProviderID, n.HostKey = "10.0.0.2:22", "127.0.0.1:49153", "i-123", "ssh-ed25519 HOST"
 	n.Status = client.NodeStatus{State: "ready", Reachable: true, Docker: true, Nginx: true, Message: "ok",
 		Checked: time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))}
 	up, err := s.UpdateNode(ctx, n)
@@ -67,6 +67,10 @@ func TestNodes(t *testing.T) {
 	}
 	if got, err := s.GetNode(ctx, n.ID); err != nil || !cmp.Equal(up, got) {
 		t.Errorf("GetNode = %+v, %v; want %+v", got, err, up)
+	}
+	all, err := s.ListAllNodes(ctx)
+	if err != nil || len(all) != 4 || !cmp.Equal(all[2], up) {
+		t.Errorf("ListAllNodes = %+v, %v; want 4 nodes by id, the third %+v", all, err, up)
 	}
 	_, err = s.UpdateNode(ctx, client.Node{ID: "nope"})
 	wantErr(t, "UpdateNode(unknown)", err, store.ErrNotFound)

@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/deis/deis/api"
+	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
+	"github.com/moby/moby/client"
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string) error {
@@ -34,8 +40,23 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		log.Warn("jobs interrupted by a restart marked failed", "count", n)
 	}
 
+	id, err := controllerID(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	docker := dialDocker(ctx, id, log)
+	pool := nodes.NewPool(log)
+	defer pool.Close()
+	mgr := &nodes.Manager{
+		Store: st, Providers: &nodes.Providers{Docker: docker, Log: log}, Pool: pool, Log: log,
+		Parallel: 4, UpTimeout: 2 * time.Minute, StepTimeout: 10 * time.Minute,
+	}
+	if err := mgr.Reconcile(ctx); err != nil {
+		log.Warn("reconciling nodes with the docker provider", "err", err)
+	}
+
 	gitHost, gitPort := cfg.gitHost()
-	srv := api.New(api.Config{Store: st, Logger: log, GitHost: gitHost, GitPort: gitPort})
+	srv := api.New(api.Config{Store: st, Nodes: mgr, Docker: docker != nil, Logger: log, GitHost: gitHost, GitPort: gitPort})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening for the API: %w", err)
@@ -59,6 +80,45 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	srv.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// dialDocker returns the docker provider on the local engine, or nil when
+// no engine answers (the controller then offers only the other providers).
+func dialDocker(ctx context.Context, id string, log *slog.Logger) *nodes.Docker {
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		log.Warn("no Docker engine client", "err", err)
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx, client.PingOptions{}); err != nil {
+		log.Warn("no Docker engine answers: the docker provider is off", "err", err)
+		cli.Close()
+		return nil
+	}
+	log.Info("docker engine found", "api_version", cli.ClientVersion())
+	return nodes.NewDocker(cli, id, "", log)
+}
+
+// controllerID returns this controller's id, made on first start and kept
+// in the data dir.
+func controllerID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "controller-id")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading controller id: %w", err)
+	}
+	var raw [8]byte
+	rand.Read(raw[:])
+	id := hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing controller id: %w", err)
+	}
+	return id, nil
 }
 
 func newLogger(cfg config) *slog.Logger {

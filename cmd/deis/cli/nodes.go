@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -12,7 +13,7 @@ import (
 func (c *cli) nodesCommands() []*cobra.Command {
 	return []*cobra.Command{
 		c.nodesScaleCmd(), c.nodesCreateCmd(), c.nodesListCmd(), c.nodesInfoCmd(),
-		c.nodesConvergeCmd(), c.nodesSSHCmd(), c.nodesDestroyCmd(),
+		c.nodesConvergeCmd(), c.nodesSSHCmd(), c.nodesDestroyCmd(), c.nodesTrustCmd(),
 	}
 }
 
@@ -62,38 +63,66 @@ func (c *cli) nodesCreateCmd() *cobra.Command {
 }
 
 func (c *cli) nodesListCmd() *cobra.Command {
+	var refresh bool
 	cmd := command("nodes:list FORMATION", "list the nodes of a formation", exactArgs(1),
 		func(ctx context.Context, args []string) error {
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
-			ns, err := api.ListNodes(ctx, args[0])
+			fetch := api.ListNodes
+			if refresh {
+				fetch = api.RefreshNodes
+			}
+			ns, err := fetch(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			return c.show(ns, func(io.Writer) { c.nodesTable(ns) })
 		})
 	cmd.Aliases = []string{"nodes"}
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "check every node (SSH, Docker engine, nginx) before listing")
 	return cmd
 }
 
-func (c *cli) nodesTable(ns []client.Node) {
-	var rows [][]string
-	for _, n := range ns {
-		rows = append(rows, []string{n.ID, n.Layer, orDash(n.Address), orDash(n.Status.State), yesNo(n.Status.Reachable)})
-	}
-	c.table("no nodes", []string{"ID", "LAYER", "ADDRESS", "STATE", "REACHABLE"}, rows)
-}
-
-func (c *cli) nodesInfoCmd() *cobra.Command {
-	return command("nodes:info NODE", "show a node and its status", exactArgs(1),
+func (c *cli) nodesTrustCmd() *cobra.Command {
+	return command("nodes:trust NODE", "forget a node's pinned SSH host key (after rebuilding the machine)", exactArgs(1),
 		func(ctx context.Context, args []string) error {
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
-			n, err := api.GetNode(ctx, args[0])
+			if _, err := api.TrustNode(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Forgot the host key of %s: the next contact pins the key it presents\n", args[0])
+			return nil
+		})
+}
+
+func (c *cli) nodesTable(ns []client.Node) {
+	var rows [][]string
+	for _, n := range ns {
+		s := n.Status
+		rows = append(rows, []string{n.ID, n.Layer, orDash(n.Address), orDash(s.State),
+			yesNo(s.Reachable), yesNo(s.Docker), yesNo(s.Nginx), orDash(n.Public)})
+	}
+	c.table("no nodes", []string{"ID", "LAYER", "ADDRESS", "STATE", "REACHABLE", "DOCKER", "NGINX", "HTTP"}, rows)
+}
+
+func (c *cli) nodesInfoCmd() *cobra.Command {
+	var refresh bool
+	cmd := command("nodes:info NODE", "show a node and its status", exactArgs(1),
+		func(ctx context.Context, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			get := api.GetNode
+			if refresh {
+				get = api.RefreshNode
+			}
+			n, err := get(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -106,6 +135,8 @@ func (c *cli) nodesInfoCmd() *cobra.Command {
 					"created", fmtTime(n.Created), "updated", fmtTime(n.Updated))
 			})
 		})
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "check the node (SSH, Docker engine, nginx) first")
+	return cmd
 }
 
 func (c *cli) nodesConvergeCmd() *cobra.Command {

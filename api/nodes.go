@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+)
+
+// NodeManager is what the API needs of the node manager.
+type NodeManager interface {
+	Scale(ctx context.Context, f client.Formation, want map[string]int, p nodes.Progress) error
+	Adopt(ctx context.Context, f client.Formation, layer, host string, p nodes.Progress) (client.Node, error)
+	Destroy(ctx context.Context, f client.Formation, n client.Node, p nodes.Progress) error
+	DestroyAll(ctx context.Context, f client.Formation, p nodes.Progress) error
+	Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error)
+	SSH(ctx context.Context, f client.Formation, n client.Node) (client.NodeSSHInfo, error)
+	Trust(ctx context.Context, n client.Node) (client.Node, error)
+}
+
+// maxNodesPerLayer bounds one layer's node count.
+const maxNodesPerLayer = 50
+
+func (s *Server) scaleNodes(c *gin.Context) {
+	var req client.NodeScaleRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	ctx := c.Request.Context()
+	if len(req) == 0 {
+		fail(c, invalid("name at least one layer to scale, like runtime=2"))
+		return
+	}
+	layers := make([]string, 0, len(req))
+	for l := range req {
+		layers = append(layers, l)
+	}
+	sort.Strings(layers)
+	for _, l := range layers {
+		if n := req[l]; n < 0 || n > maxNodesPerLayer {
+			fail(c, invalid("%s=%d: a node count must be from 0 to %d", l, n, maxNodesPerLayer))
+			return
+		}
+		layer, err := s.store.GetLayer(ctx, f.ID, l)
+		if errors.Is(err, store.ErrNotFound) {
+			fail(c, invalid("formation %s has no layer %q: see deis layers:list %s", f.ID, l, f.ID))
+			return
+		} else if err != nil {
+			fail(c, err)
+			return
+		}
+		typ, err := s.flavorType(ctx, f.Owner, layer.Flavor)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if typ == client.ProviderStatic && req[l] > f.Nodes[l] {
+			fail(c, invalid("layer %s is on the static provider, which cannot make machines: adopt hosts with deis nodes:create %s HOST --layer %s", l, f.ID, l))
+			return
+		}
+	}
+	s.startJob(c, "nodes.scale", f.ID, func(ctx context.Context, p *progress) error {
+		return s.nodes.Scale(ctx, f, req, p)
+	})
+}
+
+// startJob starts fn as a job of the current user and answers 202.
+func (s *Server) startJob(c *gin.Context, kind, target string, fn func(context.Context, *progress) error) {
+	j, err := s.jobs.start(c.Request.Context(), client.Job{Kind: kind, Target: target, Owner: currentUser(c).Username}, fn)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, j)
+}
+
+func (s *Server) adoptNode(c *gin.Context) {
+	var req client.NodeCreateRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	if req.Address == "" {
+		fail(c, invalid("address must name the host to adopt, as HOST or HOST:PORT"))
+		return
+	}
+	if _, err := s.store.GetLayer(c.Request.Context(), f.ID, req.Layer); errors.Is(err, store.ErrNotFound) {
+		fail(c, invalid("formation %s has no layer %q", f.ID, req.Layer))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	s.startJob(c, "nodes.create", f.ID, func(ctx context.Context, p *progress) error {
+		_, err := s.nodes.Adopt(ctx, f, req.Layer, req.Address, p)
+		return err
+	})
+}
+
+// listNodes lists a formation's nodes; with ?refresh=true it first checks
+// every node (reachable, Docker engine, nginx) in parallel.
+func (s *Server) listNodes(c *gin.Context) {
+	f := formationOf(c)
+	if c.Query("refresh") == "true" {
+		ns, _, err := s.store.ListNodes(c.Request.Context(), f.ID, store.PageReq{})
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		var wg sync.WaitGroup
+		for _, n := range ns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.nodes.Check(c.Request.Context(), f, n); err != nil {
+					logger(c).Warn("checking node", "node", n.ID, "err", err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	list(c, func(p store.PageReq) ([]client.Node, int, error) {
+		return s.store.ListNodes(c.Request.Context(), f.ID, p)
+	})
+}
+
+// loadNode puts the node named in the path and its formation in the
+// context, if the user can see the formation.
+func (s *Server) loadNode(c *gin.Context) {
+	ctx := c.Request.Context()
+	n, err := s.store.GetNode(ctx, c.Param("id"))
+	var f client.Formation
+	if err == nil {
+		f, err = s.store.GetFormation(ctx, viewer(c), n.Formation)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, notFound("node %q not found", c.Param("id")))
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set("node", n)
+	c.Set("formation", f)
+	c.Next()
+}
+
+func nodeOf(c *gin.Context) client.Node { return c.MustGet("node").(client.Node) }
+
+func (s *Server) getNode(c *gin.Context) {
+	n := nodeOf(c)
+	if c.Query("refresh") == "true" {
+		var err error
+		if n, err = s.nodes.Check(c.Request.Context(), formationOf(c), n); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, n)
+}
+
+func (s *Server) destroyNode(c *gin.Context) {
+	n, f := nodeOf(c), formationOf(c)
+	s.startJob(c, "node.destroy", n.ID, func(ctx context.Context, p *progress) error {
+		return s.nodes.Destroy(ctx, f, n, p)
+	})
+}
+
+// nodeSSH gives the formation's owner what a shell on the node needs,
+// private key included.
+func (s *Server) nodeSSH(c *gin.Context) {
+	f, u := formationOf(c), currentUser(c)
+	if f.Owner != u.Username && !u.Admin {
+		fail(c, forbidden("only %s, the owner of formation %s, can ssh to its nodes", f.Owner, f.ID))
+		return
+	}
+	info, err := s.nodes.SSH(c.Request.Context(), f, nodeOf(c))
+	if err != nil {
+		fail(c, invalid("%s", err))
+		return
+	}
+	c.JSON(http.StatusOK, info)
+}
+
+// trustNode forgets the node's pinned host key, after the operator checked
+// that the machine was rebuilt; the next contact pins the new key.
+func (s *Server) trustNode(c *gin.Context) {
+	n, err := s.nodes.Trust(c.Request.Context(), nodeOf(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, n)
+}
+
+// destroyFormation destroys the formation's nodes, then its apps and
+// layers, in a job.
+func (s *Server) destroyFormation(c *gin.Context) {
+	f := formationOf(c)
+	s.startJob(c, "formation.destroy", f.ID, func(ctx context.Context, p *progress) error {
+		apps, err := s.store.ListFormationApps(ctx, f.ID)
+		if err != nil {
+			return fmt.Errorf("listing apps of formation %q: %w", f.ID, err)
+		}
+		p.Printf("destroying formation %s: %d apps, %d nodes", f.ID, len(apps), total(f.Nodes))
+		if err := s.nodes.DestroyAll(ctx, f, p); err != nil {
+			return err
+		}
+		if err := s.store.DeleteFormation(ctx, f.ID); err != nil {
+			return fmt.Errorf("deleting formation %q: %w", f.ID, err)
+		}
+		p.Printf("formation %s destroyed", f.ID)
+		return nil
+	})
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

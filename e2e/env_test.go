@@ -47,21 +47,46 @@ type testEnv struct {
 	t       *testing.T
 	URL     string
 	dataDir string
+	db      string
+	addr    string
+
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+	done chan struct{}
 }
 
 // newTestEnv starts deis-controller on a free loopback port and stops it
-// (gracefully, checking that it exits cleanly) when the test ends.
+// (gracefully, checking that it exits cleanly and left no node container)
+// when the test ends.
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	dataDir := t.TempDir()
-	args := []string{"--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-format", "json"}
-	if db := storetest.DatabaseURL(t); db != "" {
-		args = append(args, "--database", db)
+	e := &testEnv{t: t, dataDir: t.TempDir(), db: storetest.DatabaseURL(t)}
+	e.start("127.0.0.1:0")
+	t.Cleanup(func() {
+		if e.cmd != nil {
+			e.cmd.Process.Signal(os.Interrupt) // a graceful shutdown must exit 0
+			code := e.wait()
+			if code != 0 || t.Failed() {
+				t.Logf("controller exited with code %d; its log:\n%s", code, e.logs)
+			}
+			if code != 0 {
+				t.Errorf("controller did not shut down cleanly: exit code %d", code)
+			}
+		}
+		checkNoLeftovers(t, e.dataDir)
+	})
+	return e
+}
+
+// start runs the controller on the env's data dir, listening on listen.
+func (e *testEnv) start(listen string) {
+	t := e.t
+	t.Helper()
+	args := []string{"--data-dir", e.dataDir, "--listen", listen, "--log-format", "json"}
+	if e.db != "" {
+		args = append(args, "--database", e.db)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "deis-controller"), args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 20 * time.Second
+	cmd := exec.Command(filepath.Join(binDir, "deis-controller"), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,9 +94,9 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	e.cmd, e.logs, e.done = cmd, &bytes.Buffer{}, make(chan struct{})
+	logs, done := e.logs, e.done
 	addr := make(chan string, 1)
-	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stderr)
@@ -83,31 +108,34 @@ func newTestEnv(t *testing.T) *testEnv {
 			}
 		}
 	}()
-	t.Cleanup(func() {
-		cancel() // SIGINT: a graceful shutdown must exit 0
-		cmd.Wait()
-		<-done
-		code := cmd.ProcessState.ExitCode()
-		if code != 0 || t.Failed() {
-			t.Logf("controller exited with code %d; its log:\n%s", code, logs)
-		}
-		if code != 0 {
-			t.Errorf("controller did not shut down cleanly: exit code %d", code)
-		}
-		checkNoLeftovers(t, dataDir)
-	})
 	select {
 	case a := <-addr:
-		env := &testEnv{t: t, URL: "http://" + a, dataDir: dataDir}
-		env.awaitHealthy()
-		return env
+		e.addr, e.URL = a, "http://"+a
+		e.awaitHealthy()
 	case <-done:
 		t.Fatalf("controller exited before listening:\n%s", logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("controller did not listen within 30s:\n%s", logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("controller did not listen within 60s:\n%s", logs)
 	}
-	return nil
 }
+
+// wait waits for the controller to exit and returns its exit code.
+func (e *testEnv) wait() int {
+	e.cmd.Wait()
+	<-e.done
+	code := e.cmd.ProcessState.ExitCode()
+	e.cmd = nil
+	return code
+}
+
+// crash kills the controller without letting it clean up.
+func (e *testEnv) crash() {
+	e.cmd.Process.Kill()
+	e.wait()
+}
+
+// restart starts the controller again on the same data dir and address.
+func (e *testEnv) restart() { e.start(e.addr) }
 
 func (e *testEnv) awaitHealthy() {
 	for i := 0; i < 100; i++ {
@@ -223,4 +251,31 @@ func checkNoLeftovers(t *testing.T, dataDir string) {
 		t.Errorf("%d node containers left behind: %v", len(left), left)
 		exec.Command("docker", append([]string{"rm", "-f"}, left...)...).Run()
 	}
+}
+
+// api GETs an API path as the user (with the token the CLI stored) and
+// decodes the answer into v.
+func (u *user) api(path string, v any) error {
+	b, err := os.ReadFile(filepath.Join(u.home, ".deis", "client.json"))
+	if err != nil {
+		return err
+	}
+	var state struct{ Token string }
+	if err := json.Unmarshal(b, &state); err != nil {
+		return err
+	}
+	req, err := http.NewRequest("GET", u.env.URL+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+state.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }

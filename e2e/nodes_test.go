@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deis/deis/client"
 )
@@ -65,7 +69,7 @@ func TestNodesOnDocker(t *testing.T) {
 	if got := strings.Join(nodeIDs(ns), " "); got != "lab-proxy-1 lab-runtime-1" {
 		t.Errorf("after scaling down: %s", got)
 	}
-	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "name=deis-lab-runtime-2").Output(); len(strings.TrimSpace(string(out))) > 0 {
+	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=deis.node=lab-runtime-2", "--filter", "label=deis.controller="+controllerID(t, env)).Output(); len(strings.TrimSpace(string(out))) > 0 {
 		t.Error("the scaled-down node's container remains")
 	}
 
@@ -77,4 +81,72 @@ func TestNodesOnDocker(t *testing.T) {
 	alice.ok("apps:destroy", "--app", "web", "--confirm", "web")
 	alice.ok("formations:destroy", "lab", "--confirm", "lab")
 	// checkNoLeftovers (at cleanup) asserts no node container remains.
+}
+
+func controllerID(t *testing.T, env *testEnv) string {
+	t.Helper()
+	id, err := os.ReadFile(filepath.Join(env.dataDir, "controller-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(id))
+}
+
+// controllerContainers lists the nodes of the env's controller's containers.
+func controllerContainers(t *testing.T, env *testEnv) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "ps", "-a", "--format", `{{.Label "deis.node"}}`, "--filter", "label=deis.controller="+controllerID(t, env)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := strings.Fields(string(out))
+	slices.Sort(names)
+	return names
+}
+
+// TestControllerCrashDuringScale kills the controller while nodes:scale
+// runs and starts it again: no node container may be left that the store
+// does not track, and no node may be left half made.
+func TestControllerCrashDuringScale(t *testing.T) {
+	env := newTestEnv(t)
+	alice := env.newUser("alice")
+	alice.ok("formations:create", "crash", "--flavor", "docker")
+	out := alice.ok("nodes:scale", "crash", "runtime=3", "--no-wait")
+	jobID := strings.TrimSpace(out)
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(controllerContainers(t, env)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no node container appeared")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	env.crash()
+	t.Logf("containers when the controller died: %v", controllerContainers(t, env))
+	env.restart()
+
+	var ns []client.Node
+	alice.json(&ns, "nodes:list", "crash")
+	want := []string{}
+	for _, n := range ns {
+		if n.Status.State == "creating" {
+			t.Errorf("node %s is still creating after the restart", n.ID)
+		}
+		want = append(want, n.ID)
+	}
+	got := controllerContainers(t, env)
+	t.Logf("after the restart: nodes %v, containers %v", nodeIDs(ns), got)
+	if !slices.Equal(got, want) {
+		t.Errorf("containers after restart %v, want exactly the tracked nodes' %v", got, want)
+	}
+	// The interrupted job is marked failed, not left running.
+	var job client.Job
+	if err := alice.api("/v1/jobs/"+jobID, &job); err != nil {
+		t.Fatal(err)
+	}
+	if job.State != client.JobFailed {
+		t.Errorf("interrupted job state = %q, want failed", job.State)
+	}
+	// The formation still scales afterwards.
+	alice.ok("nodes:scale", "crash", "runtime=1")
+	alice.ok("formations:destroy", "crash", "--confirm", "crash")
 }

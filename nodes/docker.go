@@ -70,7 +70,15 @@ func NewDocker(api dockerAPI, controller, caBundle string, log *slog.Logger) *Do
 	return &Docker{API: api, Images: &Images{Docker: api, Log: log, CABundle: caBundle}, Log: log, Controller: controller}
 }
 
-func containerName(node string) string { return "deis-" + node }
+// containerName is a node container's name: the controller's id keeps the
+// names of two controllers' same-named formations apart on one engine.
+func (d *Docker) containerName(node string) string {
+	id := d.Controller
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	return "deis-" + id + "-" + node
+}
 
 // Create starts a node container for s. Params: image=full (default) or
 // bare (sshd only, for the bootstrap recipe to fill).
@@ -111,7 +119,7 @@ func (d *Docker) Create(ctx context.Context, s Spec) (Machine, error) {
 		cfg.ExposedPorts = network.PortSet{http: {}}
 		hc.PortBindings = network.PortMap{http: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
 	}
-	cr, err := d.API.ContainerCreate(ctx, client.ContainerCreateOptions{Name: containerName(s.Node), Config: cfg, HostConfig: hc})
+	cr, err := d.API.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.containerName(s.Node), Config: cfg, HostConfig: hc})
 	if err != nil {
 		return Machine{}, fmt.Errorf("creating container for node %s: %w", s.Node, err)
 	}

@@ -6,7 +6,8 @@ LDFLAGS := -X main.version=$(VERSION)
 .PHONY: build test demo bench fmt vet
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/deis ./cmd/deis-controller ./cmd/deis-node
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/deis ./cmd/deis-controller
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/deis-node
 
 test:
 	./scripts/test.sh

@@ -87,7 +87,8 @@ func TestBadInput(t *testing.T) {
 		{"scale an unknown layer", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"nope": 1}, 422, client.CodeInvalid},
 		{"scale nodes negative", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": -1}, 422, client.CodeInvalid},
 		{"adopt into an unknown layer", "POST", "/v1/formations/dev/nodes", false, false, client.NodeCreateRequest{Layer: "nope", Address: "127.0.0.1"}, 422, client.CodeInvalid},
-		{"converge not built yet", "POST", "/v1/formations/dev/converge", false, false, nil, 501, client.CodeNotImplemented},
+		{"converge another user's formation", "POST", "/v1/formations/dev/converge", true, false, nil, 404, client.CodeNotFound},
+		{"logs not built yet", "GET", "/v1/apps/shop/logs", false, false, nil, 501, client.CodeNotImplemented},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

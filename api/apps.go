@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -178,20 +179,41 @@ func (s *Server) destroyApp(c *gin.Context) {
 		return
 	}
 	a := appOf(c)
-	cs, total, err := s.store.ListContainers(c.Request.Context(), a.ID, store.PageReq{Limit: 1})
+	ctx := context.WithoutCancel(c.Request.Context())
+	unlock := s.conv.Lock(a.ID)
+	defer unlock()
+	_, total, err := s.store.ListContainers(ctx, a.ID, store.PageReq{Limit: 1})
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if total > 0 || len(cs) > 0 {
-		fail(c, notAvailable("destroying an app with running containers"))
-		return
+	if total > 0 {
+		// Scale to nothing first: the proxies let go, the containers go.
+		if _, err := s.store.SetStructure(ctx, a.ID, map[string]int{}); err != nil {
+			fail(c, err)
+			return
+		}
+		rel, err := s.conv.Deployed(ctx, a.ID)
+		if err == nil {
+			err = s.conv.Rollout(ctx, a.ID, rel.Version, logProgress{logger(c)})
+		}
+		if err != nil {
+			s.store.SetStructure(ctx, a.ID, a.Structure)
+			fail(c, err)
+			return
+		}
 	}
 	if err := s.store.DeleteApp(c.Request.Context(), a.ID); err != nil {
 		fail(c, err)
 		return
 	}
 	logger(c).Info("app destroyed", "app", a.ID)
+	// The proxies drop the app's site.
+	if f, err := s.store.GetFormation(ctx, store.Viewer{Admin: true}, a.Formation); err == nil {
+		if err := s.convergeNodes(ctx, f, nil, logProgress{logger(c)}); err != nil {
+			logger(c).Warn("converging after destroying an app", "app", a.ID, "err", err)
+		}
+	}
 	c.Status(http.StatusNoContent)
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/deis/deis/client"
+	"github.com/deis/deis/converge"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store/storetest"
 )
@@ -24,7 +25,8 @@ func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	st := storetest.Open(t)
 	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil)}
-	s := New(Config{Store: st, Nodes: mgr})
+	conv := &converge.Converger{Store: st, Sessions: mgr}
+	s := New(Config{Store: st, Nodes: mgr, Conv: conv})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })
 	return &testAPI{t: t, srv: srv}

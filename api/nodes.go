@@ -69,7 +69,11 @@ func (s *Server) scaleNodes(c *gin.Context) {
 		}
 	}
 	s.startJob(c, "nodes.scale", f.ID, func(ctx context.Context, p *progress) error {
-		return s.nodes.Scale(ctx, f, req, p)
+		if err := s.nodes.Scale(ctx, f, req, p); err != nil {
+			return err
+		}
+		// New proxies get the formation's sites; new runtime nodes the agent.
+		return s.convergeNodes(ctx, f, nil, p)
 	})
 }
 

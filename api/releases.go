@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -49,12 +50,10 @@ func (s *Server) updateConfig(c *gin.Context) {
 			return
 		}
 	}
-	_, rel, err := s.store.UpdateConfig(c.Request.Context(), appOf(c).ID, req.Values, currentUser(c).Username)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, rel)
+	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
+		_, rel, err := s.store.UpdateConfig(ctx, appOf(c).ID, req.Values, currentUser(c).Username)
+		return rel, err
+	})
 }
 
 func (s *Server) listBuilds(c *gin.Context) {
@@ -108,12 +107,18 @@ func (s *Server) createBuild(c *gin.Context) {
 		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
 		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
 	}
-	_, rel, err := s.store.CreateBuild(c.Request.Context(), b)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, rel)
+	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
+		// Scale to web=1 first, so the release is made pending and rolled out.
+		undo, err := s.firstWeb(ctx, appOf(c), b.Procfile)
+		if err != nil {
+			return client.Release{}, err
+		}
+		_, rel, err := s.store.CreateBuild(ctx, b)
+		if err != nil {
+			undo()
+		}
+		return rel, err
+	})
 }
 
 func (s *Server) getBuild(c *gin.Context) {
@@ -161,12 +166,9 @@ func (s *Server) rollback(c *gin.Context) {
 		fail(c, invalid("version must be positive"))
 		return
 	}
-	r, err := s.store.Rollback(c.Request.Context(), appOf(c).ID, req.Version, currentUser(c).Username)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, r)
+	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
+		return s.store.Rollback(ctx, appOf(c).ID, req.Version, currentUser(c).Username)
+	})
 }
 
 func (s *Server) listContainers(c *gin.Context) {
@@ -216,15 +218,49 @@ func (s *Server) scale(c *gin.Context) {
 			fail(c, invalid("formation %q has no runtime nodes: add some with deis nodes:scale %s LAYER=N", a.Formation, a.Formation))
 			return
 		}
-		fail(c, notAvailable("running containers on nodes"))
-		return
 	}
-	a, err = s.store.SetStructure(ctx, a.ID, structure)
-	if err != nil {
+	ctx = context.WithoutCancel(ctx)
+	unlock := s.conv.Lock(a.ID)
+	defer unlock()
+	before := a.Structure
+	if a, err = s.store.SetStructure(ctx, a.ID, structure); err != nil {
 		fail(c, err)
 		return
 	}
+	rel, err := s.conv.Deployed(ctx, a.ID)
+	if err == nil {
+		err = s.conv.Rollout(ctx, a.ID, rel.Version, logProgress{logger(c)})
+	}
+	if err != nil {
+		if _, rerr := s.store.SetStructure(ctx, a.ID, before); rerr != nil {
+			logger(c).Error("restoring structure after a failed scale", "app", a.ID, "err", rerr)
+		}
+		fail(c, invalid("scaling %s: %s", a.ID, err))
+		return
+	}
 	c.JSON(http.StatusOK, a)
+}
+
+// firstWeb scales a new app to web=1 before its first build when the
+// Procfile has a web process, as Heroku and Deis do, if its formation has
+// runtime nodes. It returns how to undo that.
+func (s *Server) firstWeb(ctx context.Context, a client.App, procfile map[string]string) (func(), error) {
+	nothing := func() {}
+	if _, ok := procfile["web"]; !ok || hasProcesses(a) {
+		return nothing, nil
+	}
+	builds, _, err := s.store.ListBuilds(ctx, a.ID, store.PageReq{Limit: 1})
+	if err != nil || len(builds) > 0 {
+		return nothing, err
+	}
+	n, err := s.runtimeNodesOf(ctx, a.Formation)
+	if err != nil || n == 0 {
+		return nothing, err
+	}
+	if _, err := s.store.SetStructure(ctx, a.ID, map[string]int{"web": 1}); err != nil {
+		return nothing, err
+	}
+	return func() { s.store.SetStructure(context.WithoutCancel(ctx), a.ID, a.Structure) }, nil
 }
 
 func validateScale(req client.ScaleRequest, procfile map[string]string) error {
@@ -272,7 +308,10 @@ func (s *Server) currentProcfile(c *gin.Context, a client.App) (map[string]strin
 
 // runtimeNodes counts the nodes of the formation's runtime layers.
 func (s *Server) runtimeNodes(c *gin.Context, formation string) (int, error) {
-	ctx := c.Request.Context()
+	return s.runtimeNodesOf(c.Request.Context(), formation)
+}
+
+func (s *Server) runtimeNodesOf(ctx context.Context, formation string) (int, error) {
 	ls, _, err := s.store.ListLayers(ctx, formation, store.PageReq{})
 	if err != nil {
 		return 0, err

@@ -22,6 +22,7 @@ import (
 type Config struct {
 	Store  *store.Store
 	Nodes  NodeManager
+	Conv   Converger
 	Logger *slog.Logger
 	// Docker is true when the controller reaches a Docker engine: users get
 	// the docker provider and flavor.
@@ -30,6 +31,8 @@ type Config struct {
 	// means the host of each request with GitPort.
 	GitHost string
 	GitPort int
+	// SlugDir is where the controller stores slugs (<sha256>.tgz).
+	SlugDir string
 	// TokenTTL is how long a login token lives.
 	TokenTTL time.Duration
 	// Now is the clock; nil means time.Now.
@@ -43,6 +46,7 @@ type Server struct {
 	log    *slog.Logger
 	jobs   *jobRunner
 	nodes  NodeManager
+	conv   Converger
 	auth   authCache
 	engine *gin.Engine
 }
@@ -61,7 +65,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, nodes: cfg.Nodes, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
+	s := &Server{cfg: cfg, store: cfg.Store, nodes: cfg.Nodes, conv: cfg.Conv, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
 	s.jobs = newJobRunner(cfg.Store, cfg.Logger)
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
@@ -116,8 +120,8 @@ func (s *Server) routes() {
 	f.GET("", s.getFormation)
 	f.PATCH("", s.updateFormation)
 	f.DELETE("", s.destroyFormation)
-	f.GET("/calculate", s.unavailable("calculating a formation's desired state"))
-	f.POST("/converge", s.unavailable("converging a formation"))
+	f.GET("/calculate", s.calculate)
+	f.POST("/converge", s.convergeFormation)
 	f.POST("/scale", s.scaleNodes)
 	f.GET("/layers", s.listLayers)
 	f.POST("/layers", s.createLayer)
@@ -130,7 +134,7 @@ func (s *Server) routes() {
 	n := a.Group("/nodes/:id", s.loadNode)
 	n.GET("", s.getNode)
 	n.DELETE("", s.destroyNode)
-	n.POST("/converge", s.unavailable("converging a node"))
+	n.POST("/converge", s.convergeNode)
 	n.GET("/ssh", s.nodeSSH)
 	n.POST("/trust", s.trustNode)
 
@@ -146,6 +150,8 @@ func (s *Server) routes() {
 	ap.GET("/builds", s.listBuilds)
 	ap.POST("/builds", s.createBuild)
 	ap.GET("/builds/:uuid", s.getBuild)
+	ap.POST("/slugs", s.uploadSlug)
+	ap.GET("/slugs/:file", s.getSlug)
 	ap.GET("/releases", s.listReleases)
 	ap.GET("/releases/:version", s.getRelease)
 	ap.POST("/releases/rollback", s.rollback)

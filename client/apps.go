@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // ListApps returns the apps the caller owns or collaborates on.
@@ -81,11 +82,16 @@ func (c *Client) GetConfig(ctx context.Context, app string) (Config, error) {
 	return cfg, err
 }
 
+// rolloutWait is how long calls that roll out a release may take beyond
+// the usual request timeout: the controller answers once the new
+// containers serve (or the release failed).
+const rolloutWait = 15 * time.Minute
+
 // UpdateConfig merges values into the app's config: a nil value unsets the
 // key. It returns the release the change made.
 func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (Release, error) {
 	var r Release
-	err := c.post(ctx, p("apps", app, "config"), ConfigUpdateRequest{Values: values}, &r)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "config"), body: ConfigUpdateRequest{Values: values}, wait: rolloutWait}, &r)
 	return r, err
 }
 
@@ -98,8 +104,15 @@ func (c *Client) ListBuilds(ctx context.Context, app string) ([]Build, error) {
 // made.
 func (c *Client) CreateBuild(ctx context.Context, app string, req BuildCreateRequest) (Release, error) {
 	var r Release
-	err := c.post(ctx, p("apps", app, "builds"), req, &r)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "builds"), body: req, wait: rolloutWait}, &r)
 	return r, err
+}
+
+// UploadSlug stores a slug (a tar.gz of /app) on the controller.
+func (c *Client) UploadSlug(ctx context.Context, app string, slug io.Reader) (Slug, error) {
+	var s Slug
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "slugs"), rawBody: slug, wait: rolloutWait}, &s)
+	return s, err
 }
 
 // GetBuild returns one build.
@@ -125,7 +138,7 @@ func (c *Client) GetRelease(ctx context.Context, app string, version int) (Relea
 // 0 means the release before the current one.
 func (c *Client) Rollback(ctx context.Context, app string, version int) (Release, error) {
 	var r Release
-	err := c.post(ctx, p("apps", app, "releases", "rollback"), RollbackRequest{Version: version}, &r)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "releases", "rollback"), body: RollbackRequest{Version: version}, wait: rolloutWait}, &r)
 	return r, err
 }
 
@@ -137,6 +150,6 @@ func (c *Client) ListContainers(ctx context.Context, app string) ([]Container, e
 // Scale sets process counts and returns the app with its new structure.
 func (c *Client) Scale(ctx context.Context, app string, req ScaleRequest) (App, error) {
 	var a App
-	err := c.post(ctx, p("apps", app, "scale"), req, &a)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "scale"), body: req, wait: rolloutWait}, &a)
 	return a, err
 }

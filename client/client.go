@@ -94,7 +94,9 @@ type request struct {
 	path   string     // starts with "/", may not hold a query
 	query  url.Values // optional
 	body   any        // encoded as JSON when not nil
-	wait   time.Duration
+	// rawBody is sent as is (application/octet-stream) when body is nil.
+	rawBody io.Reader
+	wait    time.Duration
 }
 
 // do sends r and decodes a 2xx body into out (when out is not nil and the
@@ -136,6 +138,8 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 			return nil, fmt.Errorf("encoding %s %s: %w", r.method, r.path, err)
 		}
 		body = bytes.NewReader(data)
+	} else if r.rawBody != nil {
+		body = r.rawBody
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
@@ -143,6 +147,8 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	} else if r.rawBody != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)

@@ -270,6 +270,16 @@ type BuildCreateRequest struct {
 	Buildpack  string            `json:"buildpack,omitempty"`
 }
 
+// Slug is a slug stored by the controller: upload one with
+// POST /v1/apps/ID/slugs (a tar.gz of /app as the body), then register it
+// with builds:create.
+type Slug struct {
+	URL      string            `json:"url"`
+	SHA256   string            `json:"sha256"`
+	Size     int64             `json:"size"`
+	Procfile map[string]string `json:"procfile"` // from the slug's Procfile
+}
+
 // Release is a build plus a config, numbered vN per app.
 type Release struct {
 	App     string    `json:"app"`

@@ -79,7 +79,7 @@ func TestObjectModel(t *testing.T) {
 		alice.fails("providers:create", "Bad_Id", "--type", "static")
 		var ps []client.Provider
 		alice.json(&ps, "providers:list")
-		if d := cmp.Diff([]string{"rack", "static"}, ids(ps, func(p client.Provider) string { return p.ID })); d != "" {
+		if d := cmp.Diff([]string{"docker", "rack", "static"}, ids(ps, func(p client.Provider) string { return p.ID })); d != "" {
 			t.Errorf("providers:list (-want +got):\n%s", d)
 		}
 		alice.ok("flavors:create", "rack-small", "--provider", "rack", "--params", "size=small", "zone=a")
@@ -94,7 +94,7 @@ func TestObjectModel(t *testing.T) {
 		alice.ok("providers:delete", "rack")
 		var fs []client.Flavor
 		alice.json(&fs, "flavors:list")
-		if d := cmp.Diff([]string{"static"}, ids(fs, func(f client.Flavor) string { return f.ID })); d != "" {
+		if d := cmp.Diff([]string{"docker", "static"}, ids(fs, func(f client.Flavor) string { return f.ID })); d != "" {
 			t.Errorf("flavors:list (-want +got):\n%s", d)
 		}
 	}

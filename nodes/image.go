@@ -37,7 +37,7 @@ var nodePackages = map[string]string{
 	NodeBare: "openssh-server ca-certificates procps sudo",
 }
 
-//go:embed image/Dockerfile image/entrypoint.sh
+//go:embed image/Dockerfile image/entrypoint.sh image/runner.Dockerfile
 var imageFiles embed.FS
 
 // imageAPI is the part of the Docker engine API images need.
@@ -47,6 +47,7 @@ type imageAPI interface {
 	ImageTag(ctx context.Context, opts client.ImageTagOptions) (client.ImageTagResult, error)
 	ImageImport(ctx context.Context, src client.ImageImportSource, ref string, opts client.ImageImportOptions) (client.ImageImportResult, error)
 	ImageBuild(ctx context.Context, buildContext io.Reader, opts client.ImageBuildOptions) (client.ImageBuildResult, error)
+	ImageSave(ctx context.Context, images []string, opts ...client.ImageSaveOption) (client.ImageSaveResult, error)
 }
 
 // Images makes the images the docker provider runs, caching them in the
@@ -147,6 +148,21 @@ func (im *Images) EnsureNode(ctx context.Context, kind string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("unknown node image kind %q", kind)
 	}
+	return im.ensure(ctx, "node-"+kind, "Dockerfile", pkgs)
+}
+
+// EnsureRunner returns the runner image slugs run in, building it when its
+// content changed.
+func (im *Images) EnsureRunner(ctx context.Context) (string, error) {
+	return im.ensure(ctx, "runner", "runner.Dockerfile", "")
+}
+
+// Save streams an image as a tar, for docker load on a node.
+func (im *Images) Save(ctx context.Context, image string) (io.ReadCloser, error) {
+	return im.Docker.ImageSave(ctx, []string{image})
+}
+
+func (im *Images) ensure(ctx context.Context, name, dockerfile, pkgs string) (string, error) {
 	base, err := im.EnsureBase(ctx)
 	if err != nil {
 		return "", err
@@ -155,18 +171,18 @@ func (im *Images) EnsureNode(ctx context.Context, kind string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(sum + kind + pkgs + base))
-	tag := "deis/node-" + kind + ":" + hex.EncodeToString(h[:6])
+	h := sha256.Sum256([]byte(sum + name + dockerfile + pkgs + base))
+	tag := "deis/" + name + ":" + hex.EncodeToString(h[:6])
 	im.mu.Lock()
 	defer im.mu.Unlock()
 	if im.exists(ctx, tag) {
 		return tag, nil
 	}
-	im.Log.Info("building node image", "image", tag)
+	im.Log.Info("building image", "image", tag)
 	res, err := im.Docker.ImageBuild(ctx, bytes.NewReader(buildCtx), client.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true,
+		Tags: []string{tag}, Remove: true, ForceRemove: true, Dockerfile: dockerfile,
 		BuildArgs: map[string]*string{"BASE": &base, "PACKAGES": &pkgs},
-		Labels:    map[string]string{"deis.image": "node-" + kind},
+		Labels:    map[string]string{"deis.image": name},
 	})
 	if err != nil {
 		return "", fmt.Errorf("building %s: %w", tag, err)
@@ -182,7 +198,7 @@ func (im *Images) EnsureNode(ctx context.Context, kind string) (string, error) {
 // nodeContext is the tar build context of the node image and a hash of it.
 func (im *Images) nodeContext() ([]byte, string, error) {
 	files := map[string][]byte{}
-	for _, name := range []string{"Dockerfile", "entrypoint.sh"} {
+	for _, name := range []string{"Dockerfile", "entrypoint.sh", "runner.Dockerfile"} {
 		b, err := imageFiles.ReadFile("image/" + name)
 		if err != nil {
 			return nil, "", err
@@ -197,7 +213,7 @@ func (im *Images) nodeContext() ([]byte, string, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	h := sha256.New()
-	for _, name := range []string{"Dockerfile", "entrypoint.sh", "ca-certificates.crt"} {
+	for _, name := range []string{"Dockerfile", "entrypoint.sh", "runner.Dockerfile", "ca-certificates.crt"} {
 		b := files[name]
 		h.Write([]byte(name))
 		h.Write(b)

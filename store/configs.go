@@ -55,6 +55,18 @@ func (s *Store) GetConfig(ctx context.Context, app string) (client.Config, error
 	return c, nil
 }
 
+// GetConfigVersion returns one version of an app's config.
+func (s *Store) GetConfigVersion(ctx context.Context, app string, version int) (client.Config, error) {
+	if version <= 0 {
+		return client.Config{}, fmt.Errorf("config v%d of app %q: %w", version, app, ErrNotFound)
+	}
+	c, err := s.config(ctx, s.h(), app, version)
+	if err != nil {
+		return client.Config{}, fmt.Errorf("getting config: %w", err)
+	}
+	return c, nil
+}
+
 // UpdateConfig makes a new config version from the latest merged with
 // changes (a nil value unsets the key) and a new release of it with the
 // current build. It makes the release even when nothing changes.

@@ -22,16 +22,30 @@ func scanContainer(sc scanner) (client.Container, error) {
 
 // ListContainers lists an app's containers by type, then number.
 func (s *Store) ListContainers(ctx context.Context, app string, p PageReq) ([]client.Container, int, error) {
-	cs, total, err := list(ctx, s.h(), p, listQuery{cols: containerCols, from: "containers WHERE app = ?", order: "proc_type, num", args: []any{app}}, scanContainer)
+	cs, total, err := list(ctx, s.h(), p, listQuery{cols: containerCols, from: "containers WHERE app = ?", order: "proc_type, num, release, node", args: []any{app}}, scanContainer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing containers of app %q: %w", app, err)
 	}
 	return cs, total, nil
 }
 
+// ListFormationContainers lists the containers of every app of a
+// formation: the converge renders nodes from them and allocates ports
+// against them.
+func (s *Store) ListFormationContainers(ctx context.Context, formation string) ([]client.Container, error) {
+	cs, _, err := list(ctx, s.h(), PageReq{}, listQuery{
+		cols:  "c.app, c.proc_type, c.num, c.release, c.node, c.port, c.state, c.health, c.created",
+		from:  "containers c JOIN apps a ON a.id = c.app WHERE a.formation = ?",
+		order: "c.app, c.proc_type, c.num, c.release, c.node", args: []any{formation}}, scanContainer)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers of formation %q: %w", formation, err)
+	}
+	return cs, nil
+}
+
 // ReplaceContainers makes cs the app's container set, in one transaction.
-// A container keeps its Created time if it has one. Names are type.num;
-// two containers with the same name are ErrConflict.
+// A container keeps its Created time if it has one. A container is its
+// type, number, release and node; two the same are ErrConflict.
 func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.Container) error {
 	err := s.inTx(ctx, func(h handle) error {
 		if _, err := lockApp(ctx, h, app); err != nil {

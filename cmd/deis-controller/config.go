@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is the controller's whole configuration: defaults, then DEIS_*
@@ -24,6 +27,9 @@ type config struct {
 	LogLevel  slog.Level
 	LogFormat string
 	SecretKey []byte
+	Agent     string
+	Drain     time.Duration
+	Health    time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -42,6 +48,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.SSHListen, "ssh-listen", env("DEIS_SSH_LISTEN", ":2222"), "address of the SSH git endpoint (env DEIS_SSH_LISTEN)")
 	fs.StringVar(&c.Advertise, "advertise", env("DEIS_ADVERTISE", ""), "URL at which users and nodes reach the controller (env DEIS_ADVERTISE)")
 	fs.StringVar(&c.Database, "database", env("DEIS_DATABASE", ""), "postgres:// URL; default is SQLite in the data dir (env DEIS_DATABASE)")
+	fs.StringVar(&c.Agent, "agent", env("DEIS_AGENT", defaultAgent()), "the deis-node binary uploaded to nodes (env DEIS_AGENT)")
+	fs.DurationVar(&c.Drain, "drain", envDuration(getenv, "DEIS_DRAIN", 3*time.Second), "how long old containers drain after the proxies leave them (env DEIS_DRAIN)")
+	fs.DurationVar(&c.Health, "health-timeout", envDuration(getenv, "DEIS_HEALTH_TIMEOUT", 30*time.Second), "how long a new container has to answer on its port (env DEIS_HEALTH_TIMEOUT)")
 	fs.StringVar(&level, "log-level", env("DEIS_LOG_LEVEL", "info"), "debug, info, warn or error (env DEIS_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("DEIS_LOG_FORMAT", "json"), "json or text (env DEIS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -98,4 +107,20 @@ func (c config) databaseKind() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+// defaultAgent is deis-node beside the controller's own binary.
+func defaultAgent() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "deis-node"
+	}
+	return filepath.Join(filepath.Dir(exe), "deis-node")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/deis/deis/api"
+	"github.com/deis/deis/converge"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/moby/moby/client"
@@ -55,8 +57,15 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		log.Warn("reconciling nodes with the docker provider", "err", err)
 	}
 
+	conv := &converge.Converger{
+		Store: st, Sessions: mgr, Images: runnerImages(docker), Agent: cfg.Agent,
+		Slugs: filepath.Join(cfg.DataDir, "slugs"), Log: log, Parallel: 8,
+		Drain: cfg.Drain, HealthTimeout: cfg.Health, StepTimeout: 10 * time.Minute,
+	}
+
 	gitHost, gitPort := cfg.gitHost()
-	srv := api.New(api.Config{Store: st, Nodes: mgr, Docker: docker != nil, Logger: log, GitHost: gitHost, GitPort: gitPort})
+	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
+		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening for the API: %w", err)
@@ -100,6 +109,22 @@ func dialDocker(ctx context.Context, id string, log *slog.Logger) *nodes.Docker 
 	log.Info("docker engine found", "api_version", cli.ClientVersion())
 	return nodes.NewDocker(cli, id, "", log)
 }
+
+// runnerImages is where the runner image comes from: the controller's
+// Docker engine.
+func runnerImages(d *nodes.Docker) converge.Images {
+	if d == nil {
+		return noEngine{}
+	}
+	return d.Images
+}
+
+type noEngine struct{}
+
+var errNoEngine = errors.New("running apps needs a Docker engine on the controller to build the runner image, and none answered")
+
+func (noEngine) EnsureRunner(context.Context) (string, error)        { return "", errNoEngine }
+func (noEngine) Save(context.Context, string) (io.ReadCloser, error) { return nil, errNoEngine }
 
 // controllerID returns this controller's id, made on first start and kept
 // in the data dir.

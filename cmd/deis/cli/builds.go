@@ -78,12 +78,9 @@ func (c *cli) buildsInfoCmd() *cobra.Command {
 }
 
 func (c *cli) buildsCreateCmd() *cobra.Command {
-	return command("builds:create FILE|-", "register a slug built elsewhere from a JSON BuildCreateRequest", exactArgs(1),
+	var slug, sha string
+	cmd := command("builds:create [FILE|-]", "register a slug: upload one with --slug, or give a JSON BuildCreateRequest", rangeArgs(0, 1),
 		func(ctx context.Context, args []string) error {
-			req, err := c.readBuild(args[0])
-			if err != nil {
-				return err
-			}
 			name, err := c.appName(ctx)
 			if err != nil {
 				return err
@@ -92,12 +89,47 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var req client.BuildCreateRequest
+			switch {
+			case slug != "" && len(args) == 0:
+				if req, err = c.uploadSlug(ctx, api, name, slug); err != nil {
+					return err
+				}
+				req.SHA = sha
+			case slug == "" && len(args) == 1:
+				if req, err = c.readBuild(args[0]); err != nil {
+					return err
+				}
+			default:
+				return usageError{"give either --slug PATH or a build JSON FILE (or - for stdin)"}
+			}
 			r, err := api.CreateBuild(ctx, name, req)
 			if err != nil {
 				return err
 			}
 			return c.printRelease(r)
 		})
+	cmd.Flags().StringVar(&slug, "slug", "", "upload this slug (a tar.gz of /app with a Procfile) to the controller")
+	cmd.Flags().StringVar(&sha, "sha", "", "the git commit the slug was built from")
+	return cmd
+}
+
+// uploadSlug uploads a slug file and returns the build request for it.
+func (c *cli) uploadSlug(ctx context.Context, api *client.Client, app, path string) (client.BuildCreateRequest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return client.BuildCreateRequest{}, err
+	}
+	defer f.Close()
+	fmt.Fprintf(c.stderr, "-----> Uploading slug %s\n", path)
+	s, err := api.UploadSlug(ctx, app, f)
+	if err != nil {
+		return client.BuildCreateRequest{}, err
+	}
+	if len(s.Procfile) == 0 {
+		return client.BuildCreateRequest{}, fmt.Errorf("the slug %s has no Procfile at its root", path)
+	}
+	return client.BuildCreateRequest{SlugURL: s.URL, SlugSHA256: s.SHA256, SlugSize: s.Size, Procfile: s.Procfile}, nil
 }
 
 // readBuild reads a BuildCreateRequest from a file, or stdin for "-",

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/converge"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+)
+
+// Converger is what the API needs of the converger.
+type Converger interface {
+	Lock(app string) func()
+	Rollout(ctx context.Context, app string, release int, p converge.Progress) error
+	Deployed(ctx context.Context, app string) (client.Release, error)
+	World(ctx context.Context, f client.Formation) (converge.World, error)
+	Nodes(ctx context.Context, w converge.World, ids []string, p converge.Progress) ([]converge.NodeResult, error)
+}
+
+// hasProcesses reports whether an app's structure runs anything.
+func hasProcesses(a client.App) bool { return total(a.Structure) > 0 }
+
+// releaseAndRoll makes a release with mk while holding the app's rollout
+// lock, rolls it out when the app runs processes, and answers the release
+// as it ended (deployed, or failed with why: the previous one serves on).
+func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (client.Release, error)) {
+	a := appOf(c)
+	ctx := context.WithoutCancel(c.Request.Context()) // a rollout finishes even if the client goes
+	unlock := s.conv.Lock(a.ID)
+	defer unlock()
+	rel, err := mk(ctx)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	a, err = s.store.GetApp(ctx, store.Viewer{Admin: true}, a.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if hasProcesses(a) {
+		if err := s.conv.Rollout(ctx, a.ID, rel.Version, logProgress{logger(c)}); err != nil && !errors.Is(err, converge.ErrRolloutFailed) {
+			fail(c, err)
+			return
+		}
+	}
+	if rel, err = s.store.GetRelease(ctx, a.ID, rel.Version); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, rel)
+}
+
+// calculate answers the desired state of every node of the formation.
+func (s *Server) calculate(c *gin.Context) {
+	w, err := s.conv.World(c.Request.Context(), formationOf(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	dbs, err := converge.Render(w)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, dbs)
+}
+
+func (s *Server) convergeFormation(c *gin.Context) {
+	f := formationOf(c)
+	s.startJob(c, "formation.converge", f.ID, func(ctx context.Context, p *progress) error {
+		return s.convergeNodes(ctx, f, nil, p)
+	})
+}
+
+func (s *Server) convergeNode(c *gin.Context) {
+	n, f := nodeOf(c), formationOf(c)
+	s.startJob(c, "node.converge", n.ID, func(ctx context.Context, p *progress) error {
+		return s.convergeNodes(ctx, f, []string{n.ID}, p)
+	})
+}
+
+// convergeNodes converges nodes and records each node's report in the job.
+func (s *Server) convergeNodes(ctx context.Context, f client.Formation, ids []string, p converge.Progress) error {
+	w, err := s.conv.World(ctx, f)
+	if err != nil {
+		return err
+	}
+	results, err := s.conv.Nodes(ctx, w, ids, p)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		b, _ := json.Marshal(r.Report)
+		p.Printf("report %s: %s", r.Node, b)
+		if bad, _ := r.Failed(); bad {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return errors.New(plural(failed, "node") + " failed to converge")
+	}
+	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/deis/deis/client"
+	"github.com/gin-gonic/gin"
+)
+
+// maxSlug bounds an uploaded slug.
+const maxSlug = 2 << 30
+
+// uploadSlug stores a slug (the request body, a tar.gz of /app) under its
+// sha256 and answers where it is and the Procfile it holds.
+func (s *Server) uploadSlug(c *gin.Context) {
+	if s.cfg.SlugDir == "" {
+		fail(c, notAvailable("storing slugs"))
+		return
+	}
+	if err := os.MkdirAll(s.cfg.SlugDir, 0o700); err != nil {
+		fail(c, err)
+		return
+	}
+	tmp, err := os.CreateTemp(s.cfg.SlugDir, "upload-*")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxSlug)
+	size, err := io.Copy(io.MultiWriter(tmp, h), body)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		fail(c, err)
+		return
+	}
+	procfile, err := slugProcfile(tmp)
+	if err != nil {
+		fail(c, invalid("the slug is not a tar.gz of an app: %s", err))
+		return
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.SlugDir, sum+".tgz")); err != nil {
+		fail(c, err)
+		return
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s/v1/apps/%s/slugs/%s.tgz", scheme, c.Request.Host, appOf(c).ID, sum)
+	c.JSON(http.StatusCreated, client.Slug{URL: url, SHA256: sum, Size: size, Procfile: procfile})
+}
+
+// slugProcfile reads the Procfile at the root of a slug, if it has one.
+func slugProcfile(r io.Reader) (map[string]string, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(zr)
+	procfile := map[string]string{}
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return procfile, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if path.Clean("/"+hdr.Name) == "/Procfile" && hdr.Typeflag == tar.TypeReg {
+			if procfile, err = parseProcfile(io.LimitReader(tr, 1<<20)); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// parseProcfile reads "type: command" lines.
+func parseProcfile(r io.Reader) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		typ, cmd, ok := strings.Cut(line, ":")
+		typ, cmd = strings.TrimSpace(typ), strings.TrimSpace(cmd)
+		if !ok || !processTypeRE.MatchString(typ) || cmd == "" {
+			return nil, fmt.Errorf("procfile line %q is not TYPE: COMMAND", line)
+		}
+		out[typ] = cmd
+	}
+	return out, sc.Err()
+}
+
+// getSlug serves a stored slug to users who can see the app.
+func (s *Server) getSlug(c *gin.Context) {
+	name := c.Param("file")
+	sum := strings.TrimSuffix(name, ".tgz")
+	if !sha256RE.MatchString(sum) || s.cfg.SlugDir == "" {
+		fail(c, notFound("slug %q not found", name))
+		return
+	}
+	p := filepath.Join(s.cfg.SlugDir, sum+".tgz")
+	if _, err := os.Stat(p); err != nil {
+		fail(c, notFound("slug %q not found", name))
+		return
+	}
+	c.File(p)
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/recipes/recipestest"
+)
+
+func TestMain(m *testing.M) { recipestest.Main(m) }
+
+// buildAgent builds deis-node as the Makefile does, with a version.
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "deis-node")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=test-1.2.3", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// agent runs the binary with stdin and returns its stdout and exit code.
+func agent(t *testing.T, bin, stdin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	t.Logf("deis-node %s: stderr:\n%s", strings.Join(args, " "), stderr.String())
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return stdout.String(), exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), 0
+}
+
+func decodeReport(t *testing.T, stdout string) recipes.AgentReport {
+	t.Helper()
+	var rep recipes.AgentReport
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("stdout is not one report: %v\n%s", err, stdout)
+	}
+	if dec.More() {
+		t.Fatalf("stdout holds more than the report:\n%s", stdout)
+	}
+	return rep
+}
+
+func TestCommandLine(t *testing.T) {
+	bin := buildAgent(t)
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantExit int
+		stdout   string // exact, or the report's Error when it starts with "{"
+		errStart string
+	}{
+		{"version", []string{"version"}, "", 0, "deis-node test-1.2.3\n", ""},
+		{"no command", nil, "", 2, "", ""},
+		{"unknown command", []string{"frob"}, "", 2, "", ""},
+		{"bad flag", []string{"apply", "--nope"}, "", 2, "", ""},
+		{"nothing to do", []string{"apply"}, `{"node":"n1"}`, 0, "{", ""},
+		{"not JSON", []string{"apply"}, `{"node":`, 1, "{", "reading databag: unexpected EOF"},
+		{"unknown field", []string{"apply"}, `{"node":"n1","runtime":{"containers":[],"extra":1}}`, 1, "{",
+			`reading databag: json: unknown field "extra"`},
+		{"two databags", []string{"apply"}, `{"node":"n1"} {"node":"n2"}`, 1, "{", "reading databag: data after the databag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := agent(t, bin, tt.stdin, tt.args...)
+			if code != tt.wantExit {
+				t.Errorf("exit %d, want %d", code, tt.wantExit)
+			}
+			if tt.stdout != "{" {
+				if out != tt.stdout {
+					t.Errorf("stdout %q, want %q", out, tt.stdout)
+				}
+				return
+			}
+			if rep := decodeReport(t, out); !strings.HasPrefix(rep.Error, tt.errStart) || (tt.errStart == "") != (rep.Error == "") {
+				t.Errorf("report error %q, want %q", rep.Error, tt.errStart)
+			}
+		})
+	}
+}
+
+// TestApply is the controller's view: databags piped to deis-node apply,
+// reports decoded from its stdout.
+func TestApply(t *testing.T) {
+	cli := recipestest.Docker(t)
+	bin := buildAgent(t)
+	app := recipestest.App(t, cli)
+	path, sha := recipestest.Slug(t)
+	web := recipes.ContainerSpec{App: app, Release: 1, Type: "web", Num: 1, Command: "./server",
+		Env: map[string]string{"GREETING": "hello from\n\"deis-node\" $PORT"}, Port: recipestest.FreePort(t),
+		Image: recipestest.RunnerImage(t, cli), Slug: recipes.SlugRef{URL: "file://" + path, SHA256: sha}}
+	broken := web
+	broken.Num, broken.Port, broken.Slug.SHA256 = 2, recipestest.FreePort(t), strings.Repeat("f", 64)
+	databag := func(specs ...recipes.ContainerSpec) string {
+		b, _ := json.Marshal(recipes.Databag{Node: "node-1", Runtime: &recipes.RuntimeState{
+			Containers: append([]recipes.ContainerSpec{}, specs...), HealthTimeout: 20 * time.Second}})
+		return string(b)
+	}
+	args := []string{"apply", "--slug-dir", t.TempDir(), "--owner", app}
+	steps := []struct {
+		name     string
+		databag  string
+		wantExit int
+		want     map[string]string
+	}{
+		{"first apply starts the app", databag(web), 0,
+			map[string]string{"slug:" + sha[:12]: "changed", "container:" + web.Name(): "changed"}},
+		{"second apply changes nothing", databag(web), 0,
+			map[string]string{"slug:" + sha[:12]: "unchanged", "container:" + web.Name(): "unchanged"}},
+		{"a bad slug fails its container only", databag(web, broken), 1,
+			map[string]string{"slug:" + sha[:12]: "unchanged", "slug:ffffffffffff": "failed",
+				"container:" + web.Name(): "unchanged", "container:" + broken.Name(): "failed"}},
+		{"an empty runtime removes the app", databag(), 0, map[string]string{"container:" + web.Name(): "changed"}},
+	}
+	for _, st := range steps {
+		out, code := agent(t, bin, st.databag, args...)
+		rep := decodeReport(t, out)
+		got := make(map[string]string)
+		for _, r := range rep.Resources {
+			got[r.Resource] = r.Result
+		}
+		if code != st.wantExit || rep.Node != "node-1" || rep.Error != "" {
+			t.Errorf("%s: exit %d, node %q, error %q; want exit %d", st.name, code, rep.Node, rep.Error, st.wantExit)
+		}
+		if diff := cmp.Diff(st.want, got); diff != "" {
+			t.Errorf("%s: results (-want +got):\n%s", st.name, diff)
+		}
+		if st.wantExit == 0 && len(st.want) == 2 {
+			if body := getBody(t, web.Port); body != web.Env["GREETING"] {
+				t.Errorf("%s: the app answers %q", st.name, body)
+			}
+		}
+	}
+	if ids := recipestest.Containers(t, cli, app); len(ids) != 0 {
+		t.Errorf("containers left: %v", ids)
+	}
+}
+
+func getBody(t *testing.T, port int) string {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

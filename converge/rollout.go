@@ -1,0 +1,214 @@
+package converge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store"
+)
+
+var admin = store.Viewer{Admin: true}
+
+// ErrRolloutFailed wraps why a release could not be rolled out; the
+// previous containers keep serving.
+var ErrRolloutFailed = errors.New("rollout failed")
+
+func (c *Converger) appLock(app string) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.locks == nil {
+		c.locks = map[string]*sync.Mutex{}
+	}
+	if c.locks[app] == nil {
+		c.locks[app] = &sync.Mutex{}
+	}
+	return c.locks[app]
+}
+
+// Lock holds the app's rollout lock until the returned function is called:
+// rollouts of one app run one at a time, in the order they asked.
+func (c *Converger) Lock(app string) func() {
+	l := c.appLock(app)
+	l.Lock()
+	return l.Unlock
+}
+
+// Rollout moves app to release with the app's current structure, all or
+// nothing: (a) new containers start beside the old and must all become
+// healthy, else they are removed and the release is marked failed; (b) the
+// proxies switch to them; (c) after the drain time the old ones go. The
+// caller holds the app's lock (Lock).
+func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Progress) error {
+	a, err := c.Store.GetApp(ctx, admin, appID)
+	if err != nil {
+		return err
+	}
+	f, err := c.Store.GetFormation(ctx, admin, a.Formation)
+	if err != nil {
+		return err
+	}
+	w, err := c.World(ctx, f)
+	if err != nil {
+		return err
+	}
+	var all, cur []client.Container
+	for _, st := range w.Apps {
+		all = append(all, st.Containers...)
+		if st.App.ID == appID {
+			cur = st.Containers
+		}
+	}
+	plan := PlanRollout(runtimeNodes(w), all, cur, a.Structure, release)
+	if !plan.Changes() {
+		return c.settle(ctx, appID, release, "")
+	}
+	p.Printf("rolling out v%d of %s: %d to start, %d to keep, %d to retire", release, appID, len(plan.Start), len(plan.Keep), len(plan.Retire))
+
+	// (a) Start the new containers beside the old.
+	starting := append(append(withState(plan.Keep, StateUp), withState(plan.Retire, StateUp)...), plan.Start...)
+	if err := c.Store.ReplaceContainers(ctx, appID, starting); err != nil {
+		return err
+	}
+	hosts := nodesOf(plan.Start)
+	if why := c.phase(ctx, f, hosts, p); why != "" {
+		p.Printf("v%d did not start: %s; removing its new containers", release, why)
+		c.restore(ctx, f, appID, cur, hosts, p)
+		c.settle(ctx, appID, release, why)
+		return fmt.Errorf("%w: v%d of %s: %s", ErrRolloutFailed, release, appID, why)
+	}
+	// (b) Switch the proxies.
+	switched := append(append(withState(plan.Keep, StateUp), withState(plan.Start, StateUp)...), withState(plan.Retire, StateDraining)...)
+	if err := c.Store.ReplaceContainers(ctx, appID, switched); err != nil {
+		return err
+	}
+	if why := c.phase(ctx, f, proxyNodes(w), p); why != "" {
+		p.Printf("proxies did not switch to v%d: %s; going back", release, why)
+		c.restore(ctx, f, appID, cur, append(proxyNodes(w), hosts...), p)
+		c.settle(ctx, appID, release, why)
+		return fmt.Errorf("%w: v%d of %s: %s", ErrRolloutFailed, release, appID, why)
+	}
+	// (c) Drain, then retire the old containers.
+	if len(plan.Retire) > 0 && c.Drain > 0 {
+		p.Printf("draining %d old containers for %s", len(plan.Retire), c.Drain)
+		select {
+		case <-time.After(c.Drain):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := c.Store.ReplaceContainers(ctx, appID, plan.Next()); err != nil {
+		return err
+	}
+	if why := c.phase(ctx, f, nodesOf(plan.Retire), p); why != "" {
+		p.Printf("warning: retiring old containers: %s (the next converge retries)", why)
+	}
+	return c.settle(ctx, appID, release, "")
+}
+
+// phase converges nodes (reloading the world, which the store changed)
+// and returns why it failed, or "".
+func (c *Converger) phase(ctx context.Context, f client.Formation, ids []string, p Progress) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	w, err := c.World(ctx, f)
+	if err != nil {
+		return err.Error()
+	}
+	results, err := c.Nodes(ctx, w, ids, p)
+	if err != nil {
+		return err.Error()
+	}
+	for _, r := range results {
+		if failed, why := r.Failed(); failed {
+			return r.Node + ": " + why
+		}
+	}
+	return ""
+}
+
+// restore puts the app's containers back to cur and converges the nodes
+// that ran the attempt, so the new containers go.
+func (c *Converger) restore(ctx context.Context, f client.Formation, app string, cur []client.Container, ids []string, p Progress) {
+	ctx = context.WithoutCancel(ctx)
+	if err := c.Store.ReplaceContainers(ctx, app, cur); err != nil {
+		c.Log.Error("restoring containers", "app", app, "err", err)
+		return
+	}
+	if why := c.phase(ctx, f, ids, p); why != "" {
+		c.Log.Error("removing a failed release's containers", "app", app, "why", why)
+	}
+}
+
+// settle records the release's outcome: deployed, or failed with why. A
+// release already deployed (a scale) stays as it is.
+func (c *Converger) settle(ctx context.Context, app string, release int, why string) error {
+	ctx = context.WithoutCancel(ctx)
+	r, err := c.Store.GetRelease(ctx, app, release)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		if r.Status == client.ReleaseDeployed {
+			return nil
+		}
+		return c.Store.SetReleaseStatus(ctx, app, release, client.ReleaseFailed, why)
+	}
+	if r.Status == client.ReleaseDeployed {
+		return nil
+	}
+	return c.Store.SetReleaseStatus(ctx, app, release, client.ReleaseDeployed, "")
+}
+
+// Deployed returns the app's newest deployed release.
+func (c *Converger) Deployed(ctx context.Context, app string) (client.Release, error) {
+	rels, _, err := c.Store.ListReleases(ctx, app, store.PageReq{})
+	if err != nil {
+		return client.Release{}, err
+	}
+	for _, r := range rels {
+		if r.Status == client.ReleaseDeployed {
+			return r, nil
+		}
+	}
+	return client.Release{}, fmt.Errorf("app %s has no deployed release", app)
+}
+
+func runtimeNodes(w World) []string {
+	return nodesWhere(w, func(l client.Layer) bool { return l.Runtime })
+}
+
+func proxyNodes(w World) []string {
+	return nodesWhere(w, func(l client.Layer) bool { return l.Proxy })
+}
+
+func nodesWhere(w World, keep func(client.Layer) bool) []string {
+	layers := map[string]client.Layer{}
+	for _, l := range w.Layers {
+		layers[l.ID] = l
+	}
+	var out []string
+	for _, n := range w.Nodes {
+		if keep(layers[n.Layer]) && n.Status.State == "ready" {
+			out = append(out, n.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func nodesOf(cs []client.Container) []string {
+	var out []string
+	for _, c := range cs {
+		if !slices.Contains(out, c.Node) {
+			out = append(out, c.Node)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

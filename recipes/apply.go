@@ -1,0 +1,48 @@
+package recipes
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Apply brings a node to db, as deis-node apply does: the runtime recipe
+// with rt when db.Runtime is set, then the proxy recipe when db.Proxy is
+// set. A nil db.Runtime leaves the node's app containers alone; an empty
+// one removes them all. What failed is in the report, never an error.
+func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
+	start := time.Now()
+	rep := AgentReport{Node: db.Node, Resources: []ResourceResult{}}
+	var errs []string
+	if db.Runtime != nil {
+		if rt == nil || rt.Docker == nil {
+			errs = append(errs, "runtime: no Docker engine")
+		} else {
+			res, err := rt.Apply(ctx, *db.Runtime)
+			rep.Resources = append(rep.Resources, res...)
+			if err != nil {
+				errs = append(errs, "runtime: "+err.Error())
+			}
+		}
+	}
+	if db.Proxy != nil {
+		rep.Resources = append(rep.Resources, ApplyProxy(ctx, *db.Proxy)...)
+	}
+	rep.Error = strings.Join(errs, "; ")
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+// OK reports whether the agent applied everything: no error and no failed
+// resource. deis-node exits 1 when it is not.
+func (r AgentReport) OK() bool {
+	if r.Error != "" {
+		return false
+	}
+	for _, res := range r.Resources {
+		if res.Result == Failed {
+			return false
+		}
+	}
+	return true
+}

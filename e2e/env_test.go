@@ -92,6 +92,8 @@ func (e *testEnv) start(listen string) {
 		args = append(args, "--database", e.db)
 	}
 	cmd := exec.Command(filepath.Join(binDir, "deis-controller"), args...)
+	// Short waits keep the suite fast; the rollout logic is the same.
+	cmd.Env = append(os.Environ(), "DEIS_DRAIN=1s", "DEIS_HEALTH_TIMEOUT=8s")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -19,18 +19,21 @@ fi
 has_systemd() { [ -d /run/systemd/system ]; }
 
 if ! docker info >/dev/null 2>&1; then
-  if has_systemd; then
-    systemctl enable --now docker >/dev/null 2>&1
-  else
-    rm -f /var/run/docker.pid
-    nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  # A dockerd already starting (a node's own init) only needs waiting for.
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if has_systemd; then
+      systemctl enable --now docker >/dev/null 2>&1
+    else
+      rm -f /var/run/docker.pid
+      nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+    fi
+    echo "changed service:docker"
   fi
   i=0
   until docker info >/dev/null 2>&1; do
-    i=$((i+1)); [ $i -lt 150 ] || { echo "dockerd did not start" >&2; tail -5 /var/log/dockerd.log >&2 || true; exit 1; }
+    i=$((i+1)); [ $i -lt 300 ] || { echo "dockerd did not start" >&2; tail -5 /var/log/dockerd.log >&2 || true; exit 1; }
     sleep 0.2
   done
-  echo "changed service:docker"
 fi
 
 if ! pgrep -x nginx >/dev/null 2>&1; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh is the main job on one machine: set the machine up, build deis,
-# start a controller, register, create a formation and an app from the
-# sample in samples/hello-go, set its config and list its releases.
+# start a controller, register, make a formation of two docker nodes, deploy
+# the sample in samples/hello-go as a slug, change its config and scale it,
+# and show it answering through the proxy.
 # The controller keeps running afterwards; the script prints how to use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +37,10 @@ ssh-keygen -q -t ed25519 -N '' -C demo -f "$HOME/.ssh/id_ed25519"
 deis keys:add
 deis whoami
 
-step "deis formations:create dev --flavor static"
-deis formations:create dev --flavor static
-deis layers:list dev
+step "deis formations:create dev --flavor docker && deis nodes:scale dev runtime=2"
+deis formations:create dev --flavor docker
+deis nodes:scale dev runtime=2
+deis nodes:list dev
 
 step "deis apps:create hello (in a git repository of samples/hello-go)"
 app=$demo/hello-go
@@ -47,8 +49,19 @@ git -C "$app" init -q -b main
 git -C "$app" add . && git -C "$app" -c user.name=demo -c user.email=demo@example.com commit -qm "hello"
 (cd "$app" && deis apps:create hello --formation dev && git remote -v)
 
-step "deis config:set GREETING='hello, world' WHO=demo"
-(cd "$app" && deis config:set "GREETING=hello, world" WHO=demo && deis config:list && deis releases:list)
+step "building the slug (bin/hello-go + Procfile) and deis builds:create --slug"
+mkdir -p "$demo/slug/bin"
+(cd "$app" && CGO_ENABLED=0 go build -o "$demo/slug/bin/hello-go" .)
+cp "$app/Procfile" "$demo/slug/"
+tar -C "$demo/slug" -czf "$demo/slug.tgz" .
+(cd "$app" && deis builds:create --slug "$demo/slug.tgz")
+
+step "deis config:set GREETING='hello, world' && deis scale web=2"
+(cd "$app" && deis config:set "GREETING=hello, world" && deis scale web=2 && deis ps && deis releases:list)
+url=$(cd "$app" && deis apps:open)
+step "curl $url"
+for _ in $(seq 40); do curl -fsS "$url" 2>/dev/null && break; sleep 0.25; done
+curl -fsS "$url"
 
 step "done: the controller is still running (pid $(cat "$demo/controller.pid"))"
 cat >&2 <<MSG

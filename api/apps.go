@@ -38,20 +38,40 @@ func (s *Server) decorate(c *gin.Context, a client.App, domain string) client.Ap
 		host = net.JoinHostPort(h, strconv.Itoa(s.cfg.GitPort))
 	}
 	a.GitRemote = fmt.Sprintf("ssh://git@%s/%s.git", host, a.ID)
+	a.URL = s.appURL(c.Request.Context(), a, domain)
+	return a
+}
+
+// AppURL is where an app answers: http://APP.DOMAIN/, with the port a
+// proxy node publishes on this host when it publishes one (the docker
+// provider); "" when its formation has no domain.
+func (s *Server) AppURL(ctx context.Context, app string) string {
+	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, app)
+	if err != nil {
+		return ""
+	}
+	f, err := s.store.GetFormation(ctx, store.Viewer{Admin: true}, a.Formation)
+	if err != nil {
+		return ""
+	}
+	return s.appURL(ctx, a, f.Domain)
+}
+
+func (s *Server) appURL(ctx context.Context, a client.App, domain string) string {
+	url := ""
 	if domain != "" {
 		host := a.ID + "." + domain
-		if port := s.proxyPort(c, a.Formation); port != "" {
+		if port := s.proxyPort(ctx, a.Formation); port != "" {
 			host = net.JoinHostPort(host, port)
 		}
-		a.URL = "http://" + host + "/"
+		url = "http://" + host + "/"
 	}
-	return a
+	return url
 }
 
 // proxyPort is the port at which the first proxy node of a formation
 // publishes HTTP on this host, or "" when none does.
-func (s *Server) proxyPort(c *gin.Context, formation string) string {
-	ctx := c.Request.Context()
+func (s *Server) proxyPort(ctx context.Context, formation string) string {
 	ls, _, err := s.store.ListLayers(ctx, formation, store.PageReq{})
 	if err != nil {
 		return ""

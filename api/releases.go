@@ -107,18 +107,7 @@ func (s *Server) createBuild(c *gin.Context) {
 		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
 		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
 	}
-	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
-		// Scale to web=1 first, so the release is made pending and rolled out.
-		undo, err := s.firstWeb(ctx, appOf(c), b.Procfile)
-		if err != nil {
-			return client.Release{}, err
-		}
-		_, rel, err := s.store.CreateBuild(ctx, b)
-		if err != nil {
-			undo()
-		}
-		return rel, err
-	})
+	s.releaseAndRoll(c, s.newBuild(appOf(c), b))
 }
 
 func (s *Server) getBuild(c *gin.Context) {

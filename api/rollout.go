@@ -25,35 +25,64 @@ type Converger interface {
 // hasProcesses reports whether an app's structure runs anything.
 func hasProcesses(a client.App) bool { return total(a.Structure) > 0 }
 
-// releaseAndRoll makes a release with mk while holding the app's rollout
-// lock, rolls it out when the app runs processes, and answers the release
-// as it ended (deployed, or failed with why: the previous one serves on).
+// releaseAndRoll answers the release roll made, as it ended (deployed, or
+// failed with why: the previous one serves on).
 func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (client.Release, error)) {
-	a := appOf(c)
 	ctx := context.WithoutCancel(c.Request.Context()) // a rollout finishes even if the client goes
-	unlock := s.conv.Lock(a.ID)
-	defer unlock()
-	rel, err := mk(ctx)
+	rel, err := s.roll(ctx, appOf(c).ID, mk, logProgress{logger(c)})
 	if err != nil {
-		fail(c, err)
-		return
-	}
-	a, err = s.store.GetApp(ctx, store.Viewer{Admin: true}, a.ID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if hasProcesses(a) {
-		if err := s.conv.Rollout(ctx, a.ID, rel.Version, logProgress{logger(c)}); err != nil && !errors.Is(err, converge.ErrRolloutFailed) {
-			fail(c, err)
-			return
-		}
-	}
-	if rel, err = s.store.GetRelease(ctx, a.ID, rel.Version); err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, rel)
+}
+
+// roll makes a release with mk while holding the app's rollout lock, rolls
+// it out when the app runs processes, and returns the release as it ended.
+func (s *Server) roll(ctx context.Context, app string, mk func(ctx context.Context) (client.Release, error), p converge.Progress) (client.Release, error) {
+	unlock := s.conv.Lock(app)
+	defer unlock()
+	rel, err := mk(ctx)
+	if err != nil {
+		return rel, err
+	}
+	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, app)
+	if err != nil {
+		return rel, err
+	}
+	if hasProcesses(a) {
+		if err := s.conv.Rollout(ctx, a.ID, rel.Version, p); err != nil && !errors.Is(err, converge.ErrRolloutFailed) {
+			return rel, err
+		}
+	}
+	return s.store.GetRelease(ctx, a.ID, rel.Version)
+}
+
+// DeployBuild registers a build made by the controller (a git push) and
+// rolls it out, as builds:create does: the first build with a web process
+// scales web=1. Progress goes to p.
+func (s *Server) DeployBuild(ctx context.Context, b client.Build, p converge.Progress) (client.Release, error) {
+	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, b.App)
+	if err != nil {
+		return client.Release{}, err
+	}
+	return s.roll(ctx, a.ID, s.newBuild(a, b), p)
+}
+
+// newBuild makes the release of build b of app a, scaling web=1 first on
+// the app's first build.
+func (s *Server) newBuild(a client.App, b client.Build) func(ctx context.Context) (client.Release, error) {
+	return func(ctx context.Context) (client.Release, error) {
+		undo, err := s.firstWeb(ctx, a, b.Procfile)
+		if err != nil {
+			return client.Release{}, err
+		}
+		_, rel, err := s.store.CreateBuild(ctx, b)
+		if err != nil {
+			undo()
+		}
+		return rel, err
+	}
 }
 
 // calculate answers the desired state of every node of the formation.

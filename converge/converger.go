@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -229,16 +229,26 @@ func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node,
 	if err != nil {
 		return recipes.AgentReport{}, err
 	}
-	if err := c.ensureAgent(ctx, s); err != nil {
+	var image string
+	var slugs []string
+	if db.Runtime != nil && len(db.Runtime.Containers) > 0 {
+		image = db.Runtime.Containers[0].Image
+		slugs = c.localSlugs(db.Runtime.Containers)
+	}
+	facts, err := probe(ctx, s, image, slugs)
+	if err != nil {
 		return recipes.AgentReport{}, err
 	}
-	if db.Runtime != nil && len(db.Runtime.Containers) > 0 {
-		if err := c.ensureImage(ctx, s, db.Runtime.Containers[0].Image); err != nil {
+	if err := c.ensureAgent(ctx, s, facts.agent); err != nil {
+		return recipes.AgentReport{}, err
+	}
+	if image != "" && !facts.image {
+		if err := c.loadImage(ctx, s, image); err != nil {
 			return recipes.AgentReport{}, err
 		}
-		if err := c.ensureSlugs(ctx, s, db.Runtime.Containers); err != nil {
-			return recipes.AgentReport{}, err
-		}
+	}
+	if err := c.uploadSlugs(ctx, s, facts.missing); err != nil {
+		return recipes.AgentReport{}, err
 	}
 	in, err := json.Marshal(db)
 	if err != nil {
@@ -255,16 +265,50 @@ func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node,
 	return rep, nil
 }
 
-func (c *Converger) ensureAgent(ctx context.Context, s *nodes.Session) error {
+// nodeFacts is what one probe command learns of a node before a converge.
+type nodeFacts struct {
+	agent   string   // sha256 of the installed agent, "" if none
+	image   bool     // the runner image is loaded
+	missing []string // slugs (sha256) the controller has and the node lacks
+}
+
+// probe asks the node, in one round trip, for its agent's checksum,
+// whether it has the runner image and which of the slugs it lacks.
+func probe(ctx context.Context, s *nodes.Session, image string, slugs []string) (nodeFacts, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "echo agent $(sha256sum %s 2>/dev/null | cut -d' ' -f1)\n", AgentPath)
+	if image != "" {
+		fmt.Fprintf(&b, "docker image inspect %s >/dev/null 2>&1 && echo image\n", image)
+	}
+	for _, sum := range slugs {
+		fmt.Fprintf(&b, "test -f %s/%s.tgz || echo missing %s\n", SlugDir, sum, sum)
+	}
+	b.WriteString("true\n")
+	res, err := s.Run(ctx, "sh -s", strings.NewReader(b.String()))
+	if err != nil {
+		return nodeFacts{}, err
+	}
+	var f nodeFacts
+	for _, line := range strings.Split(string(res.Stdout), "\n") {
+		switch fields := strings.Fields(line); {
+		case len(fields) == 2 && fields[0] == "agent":
+			f.agent = fields[1]
+		case len(fields) == 1 && fields[0] == "image":
+			f.image = true
+		case len(fields) == 2 && fields[0] == "missing":
+			f.missing = append(f.missing, fields[1])
+		}
+	}
+	return f, nil
+}
+
+// ensureAgent uploads the agent when the node's differs.
+func (c *Converger) ensureAgent(ctx context.Context, s *nodes.Session, installed string) error {
 	c.agentOnce.Do(func() { c.agentSum, c.agentErr = fileSHA256(c.Agent) })
 	if c.agentErr != nil {
 		return fmt.Errorf("node agent %s: %w", c.Agent, c.agentErr)
 	}
-	res, err := s.Run(ctx, "sha256sum "+AgentPath+" 2>/dev/null", nil)
-	if err != nil {
-		return err
-	}
-	if strings.HasPrefix(string(res.Stdout), c.agentSum) {
+	if installed == c.agentSum {
 		return nil
 	}
 	f, err := os.Open(c.Agent)
@@ -275,20 +319,15 @@ func (c *Converger) ensureAgent(ctx context.Context, s *nodes.Session) error {
 	return s.Upload(ctx, AgentPath, f, 0o755)
 }
 
-func (c *Converger) ensureImage(ctx context.Context, s *nodes.Session, image string) error {
-	res, err := s.Run(ctx, "docker image inspect "+image+" >/dev/null 2>&1 && echo present", nil)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(string(res.Stdout)) == "present" {
-		return nil
-	}
+// loadImage streams the runner image from the controller's engine into the
+// node's.
+func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image string) error {
 	rc, err := c.Images.Save(ctx, image)
 	if err != nil {
 		return fmt.Errorf("saving %s: %w", image, err)
 	}
 	defer rc.Close()
-	res, err = s.Run(ctx, "docker load -q", rc)
+	res, err := s.Run(ctx, "docker load -q", rc)
 	if err != nil {
 		return fmt.Errorf("loading %s on %s: %w", image, s.Node.ID, err)
 	}
@@ -298,27 +337,29 @@ func (c *Converger) ensureImage(ctx context.Context, s *nodes.Session, image str
 	return nil
 }
 
-// ensureSlugs uploads the slugs the controller stores that the node lacks.
-func (c *Converger) ensureSlugs(ctx context.Context, s *nodes.Session, specs []recipes.ContainerSpec) error {
-	seen := map[string]bool{}
+// localSlugs returns the slugs of specs the controller stores itself.
+func (c *Converger) localSlugs(specs []recipes.ContainerSpec) []string {
+	var out []string
 	for _, spec := range specs {
 		sum := spec.Slug.SHA256
-		if seen[sum] || !validSum(sum) {
+		if !validSum(sum) || slices.Contains(out, sum) {
 			continue
 		}
-		seen[sum] = true
-		local := filepath.Join(c.Slugs, sum+".tgz")
-		f, err := os.Open(local)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // an external slug: the agent downloads it
-		} else if err != nil {
+		if _, err := os.Stat(filepath.Join(c.Slugs, sum+".tgz")); err == nil {
+			out = append(out, sum)
+		}
+	}
+	return out
+}
+
+// uploadSlugs copies the named slugs to the node.
+func (c *Converger) uploadSlugs(ctx context.Context, s *nodes.Session, sums []string) error {
+	for _, sum := range sums {
+		f, err := os.Open(filepath.Join(c.Slugs, sum+".tgz"))
+		if err != nil {
 			return err
 		}
-		remote := SlugDir + "/" + sum + ".tgz"
-		res, err := s.Run(ctx, "test -f "+remote+" && echo present", nil)
-		if err == nil && strings.TrimSpace(string(res.Stdout)) != "present" {
-			err = s.Upload(ctx, remote, f, 0o644)
-		}
+		err = s.Upload(ctx, SlugDir+"/"+sum+".tgz", f, 0o644)
 		f.Close()
 		if err != nil {
 			return err

@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 type testEnv struct {
 	t       *testing.T
 	URL     string
+	GitAddr string // host:port of the SSH git endpoint
 	dataDir string
 	db      string
 	addr    string
@@ -87,7 +88,7 @@ func newTestEnv(t *testing.T) *testEnv {
 func (e *testEnv) start(listen string) {
 	t := e.t
 	t.Helper()
-	args := []string{"--data-dir", e.dataDir, "--listen", listen, "--log-format", "json"}
+	args := []string{"--data-dir", e.dataDir, "--listen", listen, "--ssh-listen", "127.0.0.1:0", "--log-format", "json"}
 	if e.db != "" {
 		args = append(args, "--database", e.db)
 	}
@@ -103,21 +104,27 @@ func (e *testEnv) start(listen string) {
 	}
 	e.cmd, e.logs, e.done = cmd, &bytes.Buffer{}, make(chan struct{})
 	logs, done := e.logs, e.done
-	addr := make(chan string, 1)
+	addr, gitAddr := make(chan string, 1), make(chan string, 1)
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			logs.WriteString(sc.Text() + "\n")
 			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "controller listening" {
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			switch line.Msg {
+			case "git endpoint listening":
+				gitAddr <- line.Addr
+			case "controller listening":
 				addr <- line.Addr
 			}
 		}
 	}()
 	select {
 	case a := <-addr:
-		e.addr, e.URL = a, "http://"+a
+		e.addr, e.URL, e.GitAddr = a, "http://"+a, <-gitAddr
 		e.awaitHealthy()
 	case <-done:
 		t.Fatalf("controller exited before listening:\n%s", logs)

@@ -305,13 +305,17 @@ func containerConfig(spec ContainerSpec, hash, owner string) (*container.Config,
 	p := network.MustParsePort(port + "/tcp")
 	cfg := &container.Config{
 		Image:        spec.Image,
-		Cmd:          []string{"/bin/sh", "-c", spec.Command},
+		Cmd:          []string{"/bin/sh", "-c", shellCommand(spec.Command)},
 		WorkingDir:   "/app",
 		Env:          env,
 		Labels:       labels,
 		ExposedPorts: network.PortSet{p: {}},
 	}
+	initProcess := true
 	hc := &container.HostConfig{
+		// An init (tini) as PID 1 passes SIGTERM on, so a stop drains in
+		// the app's time, not the stop timeout's.
+		Init:          &initProcess,
 		PortBindings:  network.PortMap{p: {{HostIP: netip.IPv4Unspecified(), HostPort: port}}},
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 		LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{
@@ -319,6 +323,15 @@ func containerConfig(spec ContainerSpec, hash, owner string) (*container.Config,
 		}},
 	}
 	return cfg, hc
+}
+
+// shellCommand runs a Procfile command with /bin/sh -c; a simple command
+// is exec'd, so the app itself gets the stop signal rather than the shell.
+func shellCommand(cmd string) string {
+	if strings.ContainsAny(cmd, ";&|(){}`\n") || strings.HasPrefix(strings.TrimSpace(cmd), "exec ") {
+		return cmd
+	}
+	return "exec " + cmd
 }
 
 // summaryName is a listed container's name without Docker's leading slash.

@@ -113,7 +113,7 @@ func TestContainerConfig(t *testing.T) {
 	if diff := cmp.Diff([]string{"A=", "Z=" + tricky, "PORT=5001"}, cfg.Env); diff != "" {
 		t.Errorf("env (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"/bin/sh", "-c", "./server"}, cfg.Cmd); diff != "" {
+	if diff := cmp.Diff([]string{"/bin/sh", "-c", "exec ./server"}, cfg.Cmd); diff != "" {
 		t.Errorf("cmd (-want +got):\n%s", diff)
 	}
 	wantLabels := map[string]string{LabelApp: "web", LabelRelease: "4", LabelType: "web", LabelNum: "1", LabelSpec: "h", LabelOwner: "me"}
@@ -207,6 +207,21 @@ func TestAgentReportOK(t *testing.T) {
 	} {
 		if got := tt.rep.OK(); got != tt.want {
 			t.Errorf("%+v.OK() = %v, want %v", tt.rep, got, tt.want)
+		}
+	}
+}
+
+func TestShellCommand(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"./server", "exec ./server"},
+		{"bin/web -port $PORT", "exec bin/web -port $PORT"},
+		{"exec ./server", "exec ./server"},
+		{"cd app && ./server", "cd app && ./server"},
+		{"./a; ./b", "./a; ./b"},
+		{"./a | tee log", "./a | tee log"},
+	} {
+		if got := shellCommand(tt.in); got != tt.want {
+			t.Errorf("shellCommand(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

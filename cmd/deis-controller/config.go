@@ -28,8 +28,11 @@ type config struct {
 	LogFormat string
 	SecretKey []byte
 	Agent     string
-	Drain     time.Duration
-	Health    time.Duration
+	// ExtraCACerts are PEM files build containers trust besides the host's
+	// CA bundle (TLS-inspecting proxies).
+	ExtraCACerts []string
+	Drain        time.Duration
+	Health       time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -51,6 +54,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Agent, "agent", env("DEIS_AGENT", defaultAgent()), "the deis-node binary uploaded to nodes (env DEIS_AGENT)")
 	fs.DurationVar(&c.Drain, "drain", envDuration(getenv, "DEIS_DRAIN", 3*time.Second), "how long old containers drain after the proxies leave them (env DEIS_DRAIN)")
 	fs.DurationVar(&c.Health, "health-timeout", envDuration(getenv, "DEIS_HEALTH_TIMEOUT", 30*time.Second), "how long a new container has to answer on its port (env DEIS_HEALTH_TIMEOUT)")
+	fs.Func("extra-ca-certs", "a PEM file of CAs that builds trust too (repeatable; env DEIS_EXTRA_CA_CERTS, colon-separated)", func(v string) error {
+		c.ExtraCACerts = append(c.ExtraCACerts, v)
+		return nil
+	})
+	if v := getenv("DEIS_EXTRA_CA_CERTS"); v != "" {
+		c.ExtraCACerts = strings.Split(v, ":")
+	}
 	fs.StringVar(&level, "log-level", env("DEIS_LOG_LEVEL", "info"), "debug, info, warn or error (env DEIS_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("DEIS_LOG_FORMAT", "json"), "json or text (env DEIS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {

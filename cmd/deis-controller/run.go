@@ -17,7 +17,9 @@ import (
 
 	"github.com/deis/deis/api"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/slugbuilder"
 	"github.com/deis/deis/store"
 	"github.com/moby/moby/client"
 )
@@ -46,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	docker := dialDocker(ctx, id, log)
+	cli, docker := dialDocker(ctx, id, log)
 	pool := nodes.NewPool(log)
 	defer pool.Close()
 	mgr := &nodes.Manager{
@@ -63,9 +65,21 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		Drain: cfg.Drain, HealthTimeout: cfg.Health, StepTimeout: 10 * time.Minute,
 	}
 
-	gitHost, gitPort := cfg.gitHost()
+	gitLn, err := net.Listen("tcp", cfg.SSHListen)
+	if err != nil {
+		return fmt.Errorf("listening for git: %w", err)
+	}
+	gitHost, _ := cfg.gitHost()
+	gitPort := gitLn.Addr().(*net.TCPAddr).Port
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
+	git, err := newGitServer(cfg, st, srv, cli, docker, conv.Slugs, log)
+	if err != nil {
+		return err
+	}
+	gitDone := make(chan error, 1)
+	go func() { gitDone <- git.Serve(ctx, gitLn) }()
+	log.Info("git endpoint listening", "addr", gitLn.Addr().String())
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening for the API: %w", err)
@@ -87,27 +101,50 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		log.Warn("shutdown", "err", err)
 	}
 	srv.Wait()
+	if err := <-gitDone; err != nil {
+		log.Warn("git endpoint", "err", err)
+	}
 	log.Info("stopped")
 	return nil
 }
 
 // dialDocker returns the docker provider on the local engine, or nil when
 // no engine answers (the controller then offers only the other providers).
-func dialDocker(ctx context.Context, id string, log *slog.Logger) *nodes.Docker {
+func dialDocker(ctx context.Context, id string, log *slog.Logger) (*client.Client, *nodes.Docker) {
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		log.Warn("no Docker engine client", "err", err)
-		return nil
+		return nil, nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx, client.PingOptions{}); err != nil {
-		log.Warn("no Docker engine answers: the docker provider is off", "err", err)
+		log.Warn("no Docker engine answers: the docker provider and builds are off", "err", err)
 		cli.Close()
-		return nil
+		return nil, nil
 	}
 	log.Info("docker engine found", "api_version", cli.ClientVersion())
-	return nodes.NewDocker(cli, id, "", log)
+	return cli, nodes.NewDocker(cli, id, "", log)
+}
+
+// newGitServer makes the SSH git endpoint, with its host key in the data
+// dir, building pushes with the slug builder on the controller's engine.
+func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs string, log *slog.Logger) (*gitreceive.Server, error) {
+	key, err := gitreceive.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"))
+	if err != nil {
+		return nil, fmt.Errorf("git host key: %w", err)
+	}
+	d := &deployer{st: st, api: srv, slugs: slugs, keep: 10, log: log}
+	if cli != nil {
+		d.builder = &slugbuilder.Builder{
+			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs,
+			ExtraCACerts: cfg.ExtraCACerts, Log: log,
+		}
+	}
+	return gitreceive.New(gitreceive.Config{
+		Listen: cfg.SSHListen, RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key,
+		Users: gitUsers{st}, Deploy: d.Deploy, Log: log,
+	})
 }
 
 // runnerImages is where the runner image comes from: the controller's

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh is the main job on one machine: set the machine up, build deis,
-# start a controller, register, make a formation of two docker nodes, deploy
-# the sample in samples/hello-go as a slug, change its config and scale it,
-# and show it answering through the proxy.
+# start a controller, register, make a formation of two docker nodes,
+# `git push deis main` the sample in samples/hello-go (built by the Go
+# buildpack in a build container), change its config and scale it, and show
+# it answering through the proxy.
 # The controller keeps running afterwards; the script prints how to use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ rm -rf "$demo" && mkdir -p "$demo/home"
 export HOME=$demo/home   # the demo's CLI state stays in the demo dir
 
 step "starting deis-controller on $listen (logs: $demo/controller.log)"
-deis-controller --data-dir "$demo/data" --listen "$listen" >"$demo/controller.log" 2>&1 &
+deis-controller --data-dir "$demo/data" --listen "$listen" --ssh-listen "${DEIS_DEMO_SSH_LISTEN:-127.0.0.1:2222}" >"$demo/controller.log" 2>&1 &
 echo $! >"$demo/controller.pid"
 for _ in $(seq 1 50); do curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "http://$listen/healthz" >/dev/null || { cat "$demo/controller.log" >&2; exit 1; }
@@ -49,12 +50,9 @@ git -C "$app" init -q -b main
 git -C "$app" add . && git -C "$app" -c user.name=demo -c user.email=demo@example.com commit -qm "hello"
 (cd "$app" && deis apps:create hello --formation dev && git remote -v)
 
-step "building the slug (bin/hello-go + Procfile) and deis builds:create --slug"
-mkdir -p "$demo/slug/bin"
-(cd "$app" && CGO_ENABLED=0 go build -o "$demo/slug/bin/hello-go" .)
-cp "$app/Procfile" "$demo/slug/"
-tar -C "$demo/slug" -czf "$demo/slug.tgz" .
-(cd "$app" && deis builds:create --slug "$demo/slug.tgz")
+step "git push deis main"
+export GIT_SSH_COMMAND="ssh -i $HOME/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+git -C "$app" push deis main
 
 step "deis config:set GREETING='hello, world' && deis scale web=2"
 (cd "$app" && deis config:set "GREETING=hello, world" && deis scale web=2 && deis ps && deis releases:list)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/deis/deis/api"
 	"github.com/deis/deis/client"
@@ -61,7 +62,8 @@ type deployer struct {
 	api     *api.Server
 	builder *slugbuilder.Builder
 	slugs   string
-	keep    int // slugs kept per app
+	base    string // the API's URL, for slug URLs
+	keep    int    // slugs kept per app
 	log     *slog.Logger
 }
 
@@ -78,6 +80,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(gitreceive.ArchiveTree(p.Repo, p.New, pw)) }()
 	res, err := d.builder.Build(ctx, slugbuilder.Request{App: p.App, SHA: p.New, Source: pr, Env: cfg.Values}, out)
@@ -85,9 +88,11 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	if err != nil {
 		return fmt.Errorf("build failed: %w", err)
 	}
+	built := time.Now()
+	fmt.Fprintf(out, "       Built in %s\n", built.Sub(start).Round(100*time.Millisecond))
 	b := client.Build{
 		App: p.App, Owner: p.User, SHA: p.New, SlugSize: res.Size, SlugSHA256: res.SHA256,
-		SlugURL:  "http://controller/v1/apps/" + p.App + "/slugs/" + res.SHA256 + ".tgz",
+		SlugURL:  d.base + "/v1/apps/" + p.App + "/slugs/" + res.SHA256 + ".tgz",
 		Procfile: res.Procfile, Buildpack: res.Buildpack,
 	}
 	fmt.Fprintln(out, "-----> Launching...")
@@ -98,7 +103,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	if rel.Status == client.ReleaseFailed {
 		return fmt.Errorf("v%d did not start, the previous release keeps serving: %s", rel.Version, rel.Error)
 	}
-	fmt.Fprintf(out, "       done, v%d\n", rel.Version)
+	fmt.Fprintf(out, "       done, v%d (rolled out in %s)\n", rel.Version, time.Since(built).Round(100*time.Millisecond))
 	if url := d.api.AppURL(ctx, p.App); url != "" {
 		fmt.Fprintf(out, "       %s deployed to Deis\n", url)
 	}

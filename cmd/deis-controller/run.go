@@ -65,6 +65,14 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		Drain: cfg.Drain, HealthTimeout: cfg.Health, StepTimeout: 10 * time.Minute,
 	}
 
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening for the API: %w", err)
+	}
+	base := cfg.Advertise
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
 	gitLn, err := net.Listen("tcp", cfg.SSHListen)
 	if err != nil {
 		return fmt.Errorf("listening for git: %w", err)
@@ -73,17 +81,13 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	gitPort := gitLn.Addr().(*net.TCPAddr).Port
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
-	git, err := newGitServer(cfg, st, srv, cli, docker, conv.Slugs, log)
+	git, err := newGitServer(cfg, st, srv, cli, docker, conv.Slugs, base, log)
 	if err != nil {
 		return err
 	}
 	gitDone := make(chan error, 1)
 	go func() { gitDone <- git.Serve(ctx, gitLn) }()
 	log.Info("git endpoint listening", "addr", gitLn.Addr().String())
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening for the API: %w", err)
-	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("controller listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "database", cfg.databaseKind())
 
@@ -129,12 +133,12 @@ func dialDocker(ctx context.Context, id string, log *slog.Logger) (*client.Clien
 
 // newGitServer makes the SSH git endpoint, with its host key in the data
 // dir, building pushes with the slug builder on the controller's engine.
-func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs string, log *slog.Logger) (*gitreceive.Server, error) {
+func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs, base string, log *slog.Logger) (*gitreceive.Server, error) {
 	key, err := gitreceive.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, fmt.Errorf("git host key: %w", err)
 	}
-	d := &deployer{st: st, api: srv, slugs: slugs, keep: 10, log: log}
+	d := &deployer{st: st, api: srv, slugs: slugs, base: base, keep: 10, log: log}
 	if cli != nil {
 		d.builder = &slugbuilder.Builder{
 			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs,

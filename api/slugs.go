@@ -1,21 +1,17 @@
 package api
 
 import (
-	"archive/tar"
-	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/deis/deis/client"
+	"github.com/deis/deis/slugbuilder"
 	"github.com/gin-gonic/gin"
 )
 
@@ -51,7 +47,7 @@ func (s *Server) uploadSlug(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	procfile, err := slugProcfile(tmp)
+	procfile, err := slugbuilder.SlugProcfile(tmp)
 	if err != nil {
 		fail(c, invalid("the slug is not a tar.gz of an app: %s", err))
 		return
@@ -67,48 +63,6 @@ func (s *Server) uploadSlug(c *gin.Context) {
 	}
 	url := fmt.Sprintf("%s://%s/v1/apps/%s/slugs/%s.tgz", scheme, c.Request.Host, appOf(c).ID, sum)
 	c.JSON(http.StatusCreated, client.Slug{URL: url, SHA256: sum, Size: size, Procfile: procfile})
-}
-
-// slugProcfile reads the Procfile at the root of a slug, if it has one.
-func slugProcfile(r io.Reader) (map[string]string, error) {
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(zr)
-	procfile := map[string]string{}
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return procfile, nil
-		} else if err != nil {
-			return nil, err
-		}
-		if path.Clean("/"+hdr.Name) == "/Procfile" && hdr.Typeflag == tar.TypeReg {
-			if procfile, err = parseProcfile(io.LimitReader(tr, 1<<20)); err != nil {
-				return nil, err
-			}
-		}
-	}
-}
-
-// parseProcfile reads "type: command" lines.
-func parseProcfile(r io.Reader) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		typ, cmd, ok := strings.Cut(line, ":")
-		typ, cmd = strings.TrimSpace(typ), strings.TrimSpace(cmd)
-		if !ok || !processTypeRE.MatchString(typ) || cmd == "" {
-			return nil, fmt.Errorf("procfile line %q is not TYPE: COMMAND", line)
-		}
-		out[typ] = cmd
-	}
-	return out, sc.Err()
 }
 
 // getSlug serves a stored slug to users who can see the app.

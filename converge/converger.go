@@ -3,7 +3,6 @@ package converge
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -304,7 +303,7 @@ func probe(ctx context.Context, s *nodes.Session, image string, slugs []string) 
 
 // ensureAgent uploads the agent when the node's differs.
 func (c *Converger) ensureAgent(ctx context.Context, s *nodes.Session, installed string) error {
-	c.agentOnce.Do(func() { c.agentSum, c.agentErr = fileSHA256(c.Agent) })
+	c.agentOnce.Do(func() { c.agentSum, c.agentErr = recipes.FileSHA256(c.Agent) })
 	if c.agentErr != nil {
 		return fmt.Errorf("node agent %s: %w", c.Agent, c.agentErr)
 	}
@@ -374,19 +373,6 @@ func validSum(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func lastLine(b []byte) string {

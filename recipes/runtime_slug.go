@@ -57,7 +57,7 @@ func (r *Runtime) ensureSlug(ctx context.Context, ref SlugRef) (string, error) {
 		return "", nil
 	case err == nil:
 		// Placed by the controller, or left by an older agent: verify once.
-		sum, err := fileSHA256(path)
+		sum, err := FileSHA256(path)
 		if err != nil {
 			return "", err
 		}
@@ -163,7 +163,8 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the hex sha256 of a file.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

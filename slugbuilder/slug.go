@@ -57,7 +57,13 @@ func slugProcfile(p string) (map[string]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	return SlugProcfile(f)
+}
+
+// SlugProcfile reads the Procfile at the root of a slug (a tar.gz), an
+// empty map when it has none.
+func SlugProcfile(r io.Reader) (map[string]string, error) {
+	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading slug: %w", err)
 	}

@@ -1,5 +1,6 @@
 // Package nodes owns the machines of a formation: the providers that create
-// and destroy them (docker, static, ec2), SSH access with pinned host keys, and
-// their status. Its back end lands with the "Nodes you can reach" issue; until
-// then the API answers node operations with a not-available error.
+// and destroy them (docker and static; ec2 is not built yet), the images the
+// docker provider runs, SSH access through a pool with host keys pinned on
+// first use, bootstrapping, status checks, and reconciling what providers
+// run with the store.
 package nodes

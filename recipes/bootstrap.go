@@ -1,7 +1,7 @@
-// Package recipes holds what the controller applies to nodes to bring them
-// to a state: the bootstrap recipe (Docker engine, nginx and directories on
-// a bare host) today; the runtime and proxy recipes of the node agent land
-// with the converge issue.
+// Package recipes holds what is applied to nodes to bring them to a state:
+// the bootstrap recipe (Docker engine, nginx and directories on a bare
+// host, run by the controller over SSH), the databag contract, and the
+// runtime and proxy recipes the node agent (deis-node) applies.
 package recipes
 
 import (

@@ -118,8 +118,9 @@ func (r *Runtime) removeContainer(ctx context.Context, id string) error {
 // timeout passes.
 func (r *Runtime) awaitHealthy(ctx context.Context, id string, spec ContainerSpec, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	addr := r.containerAddr(ctx, id, spec.Port)
 	for {
-		last := probe(ctx, spec.Port, spec.HealthPath)
+		last := probe(ctx, addr, spec.HealthPath)
 		if last == nil {
 			return nil
 		}
@@ -155,12 +156,27 @@ func (r *Runtime) running(ctx context.Context, id string) error {
 	return nil
 }
 
-// probe checks 127.0.0.1:port once: an HTTP GET of path answering 2xx or
-// 3xx, or with no path a TCP connection the app keeps open. Docker's
-// userland proxy accepts on the host port even when nothing listens in the
-// container, then closes the connection at once: that is not healthy.
-func probe(ctx context.Context, port int, path string) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+// containerAddr is the container's own address on its network with port:
+// probing it bypasses Docker's userland proxy, which accepts on the host
+// port even when nothing listens in the container. Without an address it
+// falls back to the host port on loopback.
+func (r *Runtime) containerAddr(ctx context.Context, id string, port int) string {
+	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
+	defer cancel()
+	res, err := r.Docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err == nil && res.Container.NetworkSettings != nil {
+		for _, ep := range res.Container.NetworkSettings.Networks {
+			if ep != nil && ep.IPAddress.IsValid() {
+				return net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(port))
+			}
+		}
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+// probe checks addr once: an HTTP GET of path answering 2xx or 3xx, or
+// with no path, the app accepting a TCP connection.
+func probe(ctx context.Context, addr, path string) error {
 	if path != "" {
 		return probeHTTP(ctx, "http://"+addr+path)
 	}
@@ -169,12 +185,7 @@ func probe(ctx context.Context, port int, path string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, err := conn.Read(make([]byte, 1)); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("connection closed: %w", err)
-	}
-	return nil
+	return conn.Close()
 }
 
 var probeClient = &http.Client{

@@ -188,7 +188,7 @@ func (u *user) password() string { return "pw-" + u.name + "-secret" }
 // run runs deis with args and returns stdout, stderr and the error.
 func (u *user) run(stdin io.Reader, args ...string) (string, string, error) {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a fresh machine builds images on first use
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "deis"), args...)
 	cmd.Dir = u.dir

@@ -53,6 +53,9 @@ func TestEnsureNodeImages(t *testing.T) {
 			t.Errorf("second EnsureNode(%s) = %q, %v; want the cached %q", kind, again, err, tag)
 		}
 	}
+	if _, err := im.EnsureRunner(ctx); err != nil {
+		t.Fatalf("EnsureRunner: %v", err)
+	}
 	// The negotiated API version is pinned by a test: a client bump that
 	// cannot talk to Debian's engine (API 1.41) must fail here.
 	if v := cli.ClientVersion(); v == "" || v > "1.99" {

@@ -10,6 +10,10 @@ export DEIS_TEST_POSTGRES_URL=${DEIS_TEST_POSTGRES_URL:-postgres://deis:deis@127
 
 echo "-----> go vet" >&2
 go vet ./...
+# Build the base, node and runner images once, before packages race to
+# build them in parallel (on a fresh machine that is debootstrap + apt).
+echo "-----> images" >&2
+go test -count=1 -timeout 30m -run 'TestEnsureNodeImages' ./nodes/
 echo "-----> tests (SQLite)" >&2
 go test -count=1 -timeout 30m ./...
 echo "-----> store and end-to-end tests (PostgreSQL)" >&2

@@ -109,6 +109,16 @@ func psByNode(t *testing.T, u *user) map[string]int {
 	return by
 }
 
+// splitFormation makes a formation with a runtime layer of two docker
+// nodes and a proxy layer of one.
+func (u *user) splitFormation(name string) {
+	u.t.Helper()
+	u.ok("formations:create", name)
+	u.ok("layers:create", name, "runtime", "docker", "--proxy", "n")
+	u.ok("layers:create", name, "proxy", "docker", "--runtime", "n")
+	u.ok("nodes:scale", name, "runtime=2", "proxy=1")
+}
+
 // TestDeploy is the issue-4 story: a slug deployed to a formation with two
 // runtime nodes and a proxy node answers through the proxy; config:set
 // changes the answer; scaling to 4 spreads 2+2 and the proxy balances over
@@ -116,10 +126,7 @@ func psByNode(t *testing.T, u *user) map[string]int {
 func TestDeploy(t *testing.T) {
 	env := newTestEnv(t)
 	alice := env.newUser("alice")
-	alice.ok("formations:create", "shop")
-	alice.ok("layers:create", "shop", "runtime", "docker", "--proxy", "n")
-	alice.ok("layers:create", "shop", "proxy", "docker", "--runtime", "n")
-	alice.ok("nodes:scale", "shop", "runtime=2", "proxy=1")
+	alice.splitFormation("shop")
 	slug := helloSlug(t)
 
 	repo := filepath.Join(alice.home, "hello")

@@ -95,10 +95,7 @@ func slugWithProcfile(t *testing.T, procfile string) string {
 func TestZeroDowntime(t *testing.T) {
 	env := newTestEnv(t)
 	alice := env.newUser("alice")
-	alice.ok("formations:create", "zd")
-	alice.ok("layers:create", "zd", "runtime", "docker", "--proxy", "n")
-	alice.ok("layers:create", "zd", "proxy", "docker", "--runtime", "n")
-	alice.ok("nodes:scale", "zd", "runtime=2", "proxy=1")
+	alice.splitFormation("zd")
 	repo := filepath.Join(alice.home, "hello")
 	os.MkdirAll(repo, 0o755)
 	alice.dir = repo

@@ -130,7 +130,7 @@ func newTestEnv(t *testing.T, configure ...func(*Config)) *testEnv {
 	t.Helper()
 	for _, bin := range []string{"git", "ssh"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed", bin)
+			t.Fatalf("%s not installed (scripts/setup-debian.sh installs it)", bin)
 		}
 	}
 	dir := t.TempDir()

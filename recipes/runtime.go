@@ -66,6 +66,7 @@ type runtimeDocker interface {
 	ContainerStop(ctx context.Context, id string, opts client.ContainerStopOptions) (client.ContainerStopResult, error)
 	ContainerRemove(ctx context.Context, id string, opts client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	ContainerLogs(ctx context.Context, id string, opts client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+	ContainerUpdate(ctx context.Context, id string, opts client.ContainerUpdateOptions) (client.ContainerUpdateResult, error)
 }
 
 // Runtime is the runtime recipe: it fetches slugs and runs, replaces and
@@ -315,9 +316,11 @@ func containerConfig(spec ContainerSpec, hash, owner string) (*container.Config,
 	hc := &container.HostConfig{
 		// An init (tini) as PID 1 passes SIGTERM on, so a stop drains in
 		// the app's time, not the stop timeout's.
-		Init:          &initProcess,
-		PortBindings:  network.PortMap{p: {{HostIP: netip.IPv4Unspecified(), HostPort: port}}},
-		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		Init:         &initProcess,
+		PortBindings: network.PortMap{p: {{HostIP: netip.IPv4Unspecified(), HostPort: port}}},
+		// No restarts until it is healthy: a crash while starting shows its
+		// real exit code. awaitHealthy then sets unless-stopped.
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{
 			"tag": fmt.Sprintf("%s/%s.%d", spec.App, spec.Type, spec.Num),
 		}},

@@ -122,7 +122,7 @@ func (r *Runtime) awaitHealthy(ctx context.Context, id string, spec ContainerSpe
 	for {
 		last := probe(ctx, addr, spec.HealthPath)
 		if last == nil {
-			return nil
+			return r.keepRunning(ctx, id)
 		}
 		if err := r.running(ctx, id); err != nil {
 			return err
@@ -136,6 +136,18 @@ func (r *Runtime) awaitHealthy(ctx context.Context, id string, spec ContainerSpe
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// keepRunning gives a healthy container its restart policy: from now on
+// the engine restarts it when it exits.
+func (r *Runtime) keepRunning(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
+	defer cancel()
+	policy := container.RestartPolicy{Name: container.RestartPolicyUnlessStopped}
+	if _, err := r.Docker.ContainerUpdate(ctx, id, client.ContainerUpdateOptions{RestartPolicy: &policy}); err != nil {
+		return fmt.Errorf("setting its restart policy: %w", err)
+	}
+	return nil
 }
 
 // running fails when the container is not running or has restarted.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/deis/deis/recipes/recipestest"
@@ -115,6 +116,12 @@ func TestRuntimeConverge(t *testing.T) {
 		t.Errorf("web.2 answers %q", body)
 	}
 	ids := recipestest.Containers(t, e.docker, e.app)
+	for _, id := range ids {
+		res, err := e.docker.ContainerInspect(context.Background(), id, client.ContainerInspectOptions{})
+		if err != nil || res.Container.HostConfig.RestartPolicy.Name != container.RestartPolicyUnlessStopped {
+			t.Errorf("a healthy container's restart policy is %+v (%v), want unless-stopped", res.Container.HostConfig, err)
+		}
+	}
 
 	t.Log("the same databag again changes nothing")
 	e.expect(e.apply(0, web1, web2), map[string]string{slugRes(web1): Unchanged, ctrRes(web1): Unchanged, ctrRes(web2): Unchanged})

@@ -120,7 +120,7 @@ func TestContainerConfig(t *testing.T) {
 	if diff := cmp.Diff(wantLabels, cfg.Labels); diff != "" {
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
-	if cfg.WorkingDir != "/app" || hc.RestartPolicy.Name != container.RestartPolicyUnlessStopped {
+	if cfg.WorkingDir != "/app" || hc.RestartPolicy.Name != container.RestartPolicyDisabled {
 		t.Errorf("workdir %q, restart %q", cfg.WorkingDir, hc.RestartPolicy.Name)
 	}
 	if got := hc.LogConfig.Config["tag"]; hc.LogConfig.Type != "json-file" || got != "web/web.1" {

@@ -164,7 +164,7 @@ func TestBuildpackURL(t *testing.T) {
 	// The same buildpack as a git repository, cloned by URL in the build.
 	testBuildpack(t, bps, "greeter-git", `echo "       cloned"; cat $3/GREETING >$1/greeting.txt`+"\n")
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
+		t.Fatal("no git on PATH")
 	}
 	git := exec.Command("sh", "-c", "git init -q -b main && git add . && git -c user.name=t -c user.email=t@t commit -qm bp")
 	git.Dir = filepath.Join(bps, "greeter-git")

@@ -91,7 +91,7 @@ func dockerClient(t *testing.T) *client.Client {
 	t.Helper()
 	if os.Getenv("DOCKER_HOST") == "" {
 		if _, err := os.Stat("/var/run/docker.sock"); err != nil {
-			t.Skip("no Docker engine: /var/run/docker.sock is absent (scripts/setup-debian.sh)")
+			t.Fatal("no Docker engine: /var/run/docker.sock is absent (scripts/setup-debian.sh)")
 		}
 	}
 	cli, err := client.New(client.FromEnv)
@@ -102,7 +102,7 @@ func dockerClient(t *testing.T) *client.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		t.Fatalf("no Docker engine: %v", err)
 	}
 	return cli
 }

@@ -72,7 +72,7 @@ func TestResolveApp(t *testing.T) {
 func gitRepo(t *testing.T, remote string) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
+		t.Fatal("no git on PATH")
 	}
 	dir := t.TempDir()
 	run := func(args ...string) {

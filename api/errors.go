@@ -46,6 +46,12 @@ func unauthorized(format string, a ...any) error {
 	return &Error{http.StatusUnauthorized, client.CodeUnauthorized, fmt.Sprintf(format, a...)}
 }
 
+// providerFailed is a provider's (a cloud API's) refusal or failure: its
+// message is the provider's one-line explanation.
+func providerFailed(err error) error {
+	return &Error{http.StatusBadGateway, client.CodeProvider, err.Error()}
+}
+
 // notAvailable answers features whose back end lands in a later release.
 func notAvailable(what string) error {
 	return &Error{http.StatusNotImplemented, client.CodeNotImplemented, what + " is not available yet"}

@@ -59,6 +59,13 @@ func (s *Server) createFormation(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	for _, l := range specs {
+		if err := s.buildLayer(ctx, f, l.Layer.ID); err != nil {
+			s.store.DeleteFormation(context.WithoutCancel(ctx), f.ID)
+			fail(c, err)
+			return
+		}
+	}
 	logger(c).Info("formation created", "formation", f.ID, "owner", owner)
 	c.JSON(http.StatusCreated, f)
 }
@@ -71,8 +78,9 @@ type layerSpec struct {
 }
 
 // newLayer checks a layer request against the owner's flavors and generates
-// the layer's key pair. Layers on the docker provider reach their nodes as
-// root on port 22, whatever the request says: the provider makes them so.
+// the layer's key pair. Layers on the docker and ec2 providers reach their
+// nodes as root on port 22, whatever the request says: the provider makes
+// them so.
 func (s *Server) newLayer(ctx context.Context, owner, formation string, req client.LayerCreateRequest) (layerSpec, error) {
 	l, err := layers.New(formation, req)
 	if err != nil {
@@ -82,7 +90,8 @@ func (s *Server) newLayer(ctx context.Context, owner, formation string, req clie
 	if err != nil {
 		return layerSpec{}, err
 	}
-	if typ == client.ProviderDocker {
+	if typ == client.ProviderDocker || typ == client.ProviderEC2 {
+		// The provider authorizes the layer key for root on port 22.
 		l.SSHUser, l.SSHPort = layers.DefaultSSHUser, layers.DefaultSSHPort
 	}
 	pub, priv, err := layers.NewKeyPair(fmt.Sprintf("deis-%s-%s", formation, l.ID))
@@ -174,6 +183,11 @@ func (s *Server) createLayer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if err := s.buildLayer(ctx, f, l.ID); err != nil {
+		s.store.DeleteLayer(context.WithoutCancel(ctx), f.ID, l.ID)
+		fail(c, err)
+		return
+	}
 	if spec.Docker && f.Domain == "" {
 		// Nodes on this machine: *.localhost resolves to loopback.
 		if _, err := s.store.UpdateFormation(ctx, f.ID, f.ID+".localhost"); err != nil {
@@ -244,9 +258,27 @@ func (s *Server) deleteLayer(c *gin.Context) {
 			}
 		}
 	}
+	if err := s.nodes.TeardownLayer(ctx, f, c.Param("layer")); err != nil {
+		fail(c, providerFailed(err))
+		return
+	}
 	if err := s.store.DeleteLayer(ctx, f.ID, c.Param("layer")); err != nil {
 		fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// buildLayer makes a new layer's resources at its provider (a cloud's key
+// pair and security groups). On failure whatever was made is removed; the
+// caller forgets the layer.
+func (s *Server) buildLayer(ctx context.Context, f client.Formation, layer string) error {
+	err := s.nodes.BuildLayer(ctx, f, layer)
+	if err == nil {
+		return nil
+	}
+	if terr := s.nodes.TeardownLayer(context.WithoutCancel(ctx), f, layer); terr != nil {
+		s.log.Warn("removing a layer that failed to build", "formation", f.ID, "layer", layer, "err", terr)
+	}
+	return providerFailed(err)
 }

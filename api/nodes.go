@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/deis/deis/client"
@@ -23,6 +24,13 @@ type NodeManager interface {
 	Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error)
 	SSH(ctx context.Context, f client.Formation, n client.Node) (client.NodeSSHInfo, error)
 	Trust(ctx context.Context, n client.Node) (client.Node, error)
+	VerifyProvider(ctx context.Context, typ string, creds map[string]string) ([]nodes.FlavorSeed, error)
+	BuildLayer(ctx context.Context, f client.Formation, layer string) error
+	TeardownLayer(ctx context.Context, f client.Formation, layer string) error
+	TeardownLayers(ctx context.Context, f client.Formation) error
+	Drain(ctx context.Context, f client.Formation, want map[string]int) ([]string, error)
+	Undrain(ctx context.Context, ids []string) error
+	ReconcileCloud(ctx context.Context, only *client.Formation, policy nodes.CloudPolicy, p nodes.Progress) ([]string, error)
 }
 
 // maxNodesPerLayer bounds one layer's node count.
@@ -69,6 +77,21 @@ func (s *Server) scaleNodes(c *gin.Context) {
 		}
 	}
 	s.startJob(c, "nodes.scale", f.ID, func(ctx context.Context, p *progress) error {
+		// Nodes that go are drained first: their containers move to the
+		// nodes that stay, then they are destroyed.
+		drained, err := s.nodes.Drain(ctx, f, req)
+		if err != nil {
+			return err
+		}
+		if len(drained) > 0 {
+			p.Printf("moving containers off %s", strings.Join(drained, ", "))
+			if err := s.Reschedule(ctx, f.ID, p); err != nil {
+				if uerr := s.nodes.Undrain(context.WithoutCancel(ctx), drained); uerr != nil {
+					s.log.Error("undraining nodes after a failed move", "formation", f.ID, "err", uerr)
+				}
+				return fmt.Errorf("moving containers off the nodes to remove (nothing was destroyed): %w", err)
+			}
+		}
 		if err := s.nodes.Scale(ctx, f, req, p); err != nil {
 			return err
 		}
@@ -220,6 +243,9 @@ func (s *Server) destroyFormation(c *gin.Context) {
 		if err := s.nodes.DestroyAll(ctx, f, p); err != nil {
 			return err
 		}
+		if err := s.nodes.TeardownLayers(ctx, f); err != nil {
+			return err
+		}
 		if err := s.store.DeleteFormation(ctx, f.ID); err != nil {
 			return fmt.Errorf("deleting formation %q: %w", f.ID, err)
 		}
@@ -234,4 +260,41 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// reconcileNodes compares what the formation's cloud providers run with
+// the store, in a job: untracked machines are reported, or adopted or
+// terminated as asked; nodes whose machine is gone are marked lost and
+// their containers move.
+func (s *Server) reconcileNodes(c *gin.Context) {
+	var req client.NodeReconcileRequest
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	f := formationOf(c)
+	policy := nodes.Report
+	switch {
+	case req.Adopt && req.Terminate:
+		fail(c, invalid("adopt or terminate untracked machines, not both"))
+		return
+	case req.Adopt:
+		policy = nodes.AdoptThem
+	case req.Terminate:
+		policy = nodes.Terminate
+	}
+	if policy != nodes.Report && f.Owner != currentUser(c).Username && !currentUser(c).Admin {
+		fail(c, forbidden("only %s, the owner of formation %s, can adopt or terminate its machines", f.Owner, f.ID))
+		return
+	}
+	s.startJob(c, "nodes.reconcile", f.ID, func(ctx context.Context, p *progress) error {
+		lost, err := s.nodes.ReconcileCloud(ctx, &f, policy, p)
+		if err != nil {
+			return err
+		}
+		if len(lost) > 0 {
+			return s.Reschedule(ctx, f.ID, p)
+		}
+		return nil
+	})
 }

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/deis/deis/client"
+	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -13,7 +16,7 @@ import (
 var providerTypes = map[string]bool{
 	client.ProviderStatic: true,
 	client.ProviderDocker: true,
-	client.ProviderEC2:    false,
+	client.ProviderEC2:    true,
 }
 
 func (s *Server) listProviders(c *gin.Context) {
@@ -54,13 +57,52 @@ func (s *Server) createProvider(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	p := client.Provider{ID: req.ID, Owner: currentUser(c).Username, Type: req.Type}
-	p, err := s.store.CreateProvider(c.Request.Context(), p, req.Creds)
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	if _, err := s.store.GetProvider(ctx, u.Username, req.ID); err == nil {
+		fail(c, conflict("provider %q already exists", req.ID))
+		return
+	}
+	seeds, err := s.verifyProvider(ctx, u, req.Type, req.Creds)
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	p := client.Provider{ID: req.ID, Owner: u.Username, Type: req.Type}
+	p, err = s.store.CreateProvider(ctx, p, req.Creds)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	for _, seed := range seeds {
+		id := p.ID + "-" + seed.Suffix
+		_, err := s.store.CreateFlavor(ctx, client.Flavor{ID: id, Owner: u.Username, Provider: p.ID, Params: seed.Params})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			logger(c).Warn("seeding a flavor", "flavor", id, "err", err)
+		}
+	}
 	c.JSON(http.StatusCreated, p)
+}
+
+// verifyProvider checks a cloud provider's creds with its API before they
+// are stored and returns the flavors it suggests. Empty ec2 creds mean the
+// controller's own AWS credentials: only an admin may use those.
+func (s *Server) verifyProvider(ctx context.Context, u client.User, typ string, creds map[string]string) ([]nodes.FlavorSeed, error) {
+	if typ != client.ProviderEC2 {
+		return nil, nil
+	}
+	if creds["access_key_id"] == "" && !u.Admin {
+		return nil, invalid("an ec2 provider needs --creds access_key_id=... secret_access_key=... (only an admin may use the controller's own AWS credentials)")
+	}
+	seeds, err := s.nodes.VerifyProvider(ctx, typ, creds)
+	var unavailable nodes.ErrUnavailable
+	switch {
+	case errors.As(err, &unavailable):
+		return nil, notAvailable("the " + typ + " provider")
+	case err != nil:
+		return nil, invalid("%s", err)
+	}
+	return seeds, nil
 }
 
 func (s *Server) getProvider(c *gin.Context) {
@@ -82,7 +124,32 @@ func (s *Server) updateProvider(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	p, err := s.store.UpdateProviderCreds(c.Request.Context(), currentUser(c).Username, c.Param("id"), req.Creds)
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	cur, err := s.store.GetProvider(ctx, u.Username, c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if cur.Type == client.ProviderEC2 {
+		creds, err := s.store.ProviderCreds(ctx, u.Username, cur.ID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		for k, v := range req.Creds {
+			if v == nil {
+				delete(creds, k)
+			} else {
+				creds[k] = *v
+			}
+		}
+		if _, err := s.verifyProvider(ctx, u, cur.Type, creds); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	p, err := s.store.UpdateProviderCreds(ctx, u.Username, cur.ID, req.Creds)
 	if err != nil {
 		fail(c, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -143,4 +144,38 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// Reschedule rolls each app of a formation that runs processes out again at
+// its deployed release, so that containers on nodes that are no longer
+// ready (lost, draining) start on the ready ones. It is a zero-downtime
+// rollout like any other: new containers first, then the proxies, then the
+// old ones go.
+func (s *Server) Reschedule(ctx context.Context, formation string, p converge.Progress) error {
+	apps, err := s.store.ListFormationApps(ctx, formation)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range apps {
+		if !hasProcesses(a) {
+			continue
+		}
+		err := func() error {
+			unlock := s.conv.Lock(a.ID)
+			defer unlock()
+			rel, err := s.conv.Deployed(ctx, a.ID)
+			if err != nil {
+				return nil // nothing deployed: nothing runs
+			}
+			if err := s.conv.Rollout(ctx, a.ID, rel.Version, p); err != nil {
+				return fmt.Errorf("app %s: %w", a.ID, err)
+			}
+			return nil
+		}()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	f.DELETE("/layers/:layer", s.deleteLayer)
 	f.GET("/nodes", s.listNodes)
 	f.POST("/nodes", s.adoptNode)
+	f.POST("/nodes/reconcile", s.reconcileNodes)
 
 	n := a.Group("/nodes/:id", s.loadNode)
 	n.GET("", s.getNode)

@@ -162,6 +162,12 @@ func (c *Client) RefreshNodes(ctx context.Context, formation string) ([]Node, er
 	return list[Node](ctx, c, p("formations", formation, "nodes")+"?refresh=true")
 }
 
+// ReconcileNodes starts a job that compares the formation's cloud machines
+// with its nodes (see NodeReconcileRequest).
+func (c *Client) ReconcileNodes(ctx context.Context, formation string, req NodeReconcileRequest) (*Job, error) {
+	return c.jobCall(ctx, http.MethodPost, p("formations", formation, "nodes", "reconcile"), req)
+}
+
 // RefreshNode checks one node and returns it with its new status.
 func (c *Client) RefreshNode(ctx context.Context, id string) (Node, error) {
 	var n Node

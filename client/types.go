@@ -34,6 +34,7 @@ const (
 	CodeTooLarge       = "too_large"       // 413: body over the limit
 	CodeNotImplemented = "not_implemented" // 501: the back end lands in a later release
 	CodeInternal       = "internal"        // 500
+	CodeProvider       = "provider"        // 502: the provider (a cloud API) refused or failed
 )
 
 // User is an account on the controller. The first user registered is an admin.
@@ -197,8 +198,9 @@ type Node struct {
 	Layer      string     `json:"layer"`
 	Num        int        `json:"num"`
 	ProviderID string     `json:"provider_id"`
-	Address    string     `json:"address"`          // host:port of its sshd
-	Public     string     `json:"public,omitempty"` // host:port where users reach its HTTP, when it differs from the address
+	Address    string     `json:"address"`           // host:port of its sshd
+	Public     string     `json:"public,omitempty"`  // host:port where users reach its HTTP, when it differs from the address
+	Private    string     `json:"private,omitempty"` // the address other nodes of the formation reach it at, when it differs from the address's host
 	HostKey    string     `json:"host_key,omitempty"`
 	Status     NodeStatus `json:"status"`
 	Created    time.Time  `json:"created"`
@@ -326,6 +328,14 @@ type ScaleRequest map[string]int
 
 // NodeScaleRequest sets node counts per layer: {"runtime": 2}.
 type NodeScaleRequest map[string]int
+
+// NodeReconcileRequest compares a formation's cloud machines with its
+// nodes: machines no node names are reported, or adopted as nodes of their
+// layer, or terminated.
+type NodeReconcileRequest struct {
+	Adopt     bool `json:"adopt,omitempty"`
+	Terminate bool `json:"terminate,omitempty"`
+}
 
 // NodeCreateRequest adopts an existing host (a static node) into a layer.
 // Address is "host" or "host:port"; the port defaults to the layer's SSH

@@ -179,7 +179,10 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 	}
 	var targets []client.Node
 	for _, n := range w.Nodes {
-		if ids == nil || contains(ids, n.ID) {
+		switch {
+		case ids == nil && n.Status.State == nodes.StateLost:
+			p.Printf("%s: skipped: its machine is gone (lost)", n.ID)
+		case ids == nil || contains(ids, n.ID):
 			targets = append(targets, n)
 		}
 	}

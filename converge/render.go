@@ -125,7 +125,8 @@ func containerSpec(w World, a AppState, c client.Container) (recipes.ContainerSp
 }
 
 // Sites returns the nginx sites of the world's apps: each app's web
-// containers that are up, by node address. A formation with a domain
+// containers that are up, by the node's private address (else the host of
+// the address the controller reaches it at). A formation with a domain
 // serves app.domain; without one, its single app is the default site.
 func Sites(w World) ([]recipes.Site, error) {
 	addr := map[string]string{}
@@ -133,6 +134,9 @@ func Sites(w World) ([]recipes.Site, error) {
 		host, _, err := net.SplitHostPort(n.Address)
 		if err != nil {
 			host = n.Address
+		}
+		if n.Private != "" {
+			host = n.Private
 		}
 		addr[n.ID] = host
 	}

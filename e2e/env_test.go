@@ -55,6 +55,7 @@ type testEnv struct {
 	dataDir string
 	db      string
 	addr    string
+	env     []string // extra environment of the controller
 
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
@@ -63,10 +64,10 @@ type testEnv struct {
 
 // newTestEnv starts deis-controller on a free loopback port and stops it
 // (gracefully, checking that it exits cleanly and left no node container)
-// when the test ends.
-func newTestEnv(t *testing.T) *testEnv {
+// when the test ends. env is added to the controller's environment.
+func newTestEnv(t *testing.T, env ...string) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, dataDir: t.TempDir(), db: storetest.DatabaseURL(t)}
+	e := &testEnv{t: t, dataDir: t.TempDir(), db: storetest.DatabaseURL(t), env: env}
 	e.start("127.0.0.1:0")
 	t.Cleanup(func() {
 		if e.cmd != nil {
@@ -94,7 +95,7 @@ func (e *testEnv) start(listen string) {
 	}
 	cmd := exec.Command(filepath.Join(binDir, "deis-controller"), args...)
 	// Short waits keep the suite fast; the rollout logic is the same.
-	cmd.Env = append(os.Environ(), "DEIS_DRAIN=1s", "DEIS_HEALTH_TIMEOUT=8s")
+	cmd.Env = append(append(os.Environ(), "DEIS_DRAIN=1s", "DEIS_HEALTH_TIMEOUT=8s"), e.env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

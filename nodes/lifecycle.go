@@ -91,8 +91,12 @@ func (m *Manager) DestroyAll(ctx context.Context, f client.Formation, p Progress
 	return nil
 }
 
-// Check refreshes the status of a node.
+// Check refreshes the status of a node. A lost node stays lost: its
+// machine is gone, whatever answers at its old address.
 func (m *Manager) Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error) {
+	if n.Status.State == StateLost {
+		return n, nil
+	}
 	li, err := m.layerInfo(ctx, f, n.Layer)
 	if err != nil {
 		return n, err

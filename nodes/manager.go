@@ -33,6 +33,8 @@ type Store interface {
 	GetNode(ctx context.Context, id string) (client.Node, error)
 	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]client.Node, int, error)
 	ListAllNodes(ctx context.Context) ([]client.Node, error)
+	ListFormations(ctx context.Context, v store.Viewer, p store.PageReq) ([]client.Formation, int, error)
+	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]client.Layer, int, error)
 }
 
 // Progress receives a job's progress lines.
@@ -136,10 +138,15 @@ func (m *Manager) Scale(ctx context.Context, f client.Formation, want map[string
 		n := want[layer]
 		switch {
 		case n > len(cur):
+			if b, ok := li.provider.(LayerBuilder); ok {
+				p.Printf("layer %s: building its resources at the provider", layer)
+				if err := b.BuildLayer(ctx, li.spec(f)); err != nil {
+					return fmt.Errorf("building layer %s at its provider: %w", layer, err)
+				}
+			}
 			failed = append(failed, m.createNodes(ctx, f, li, n-len(cur), p)...)
 		case n < len(cur):
-			slices.SortFunc(cur, func(a, b client.Node) int { return b.Num - a.Num })
-			for _, node := range cur[:len(cur)-n] {
+			for _, node := range retiring(cur, n) {
 				if err := m.destroy(ctx, li.provider, node, p); err != nil {
 					return err
 				}
@@ -198,7 +205,7 @@ func (m *Manager) bringUp(ctx context.Context, f client.Formation, li layerInfo,
 	}
 	n.ProviderID = mach.ProviderID
 	n.Address = net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort))
-	n.Public = mach.Public
+	n.Public, n.Private = mach.Public, mach.Private
 	if n, err = m.Store.UpdateNode(ctx, n); err != nil {
 		return err
 	}
@@ -307,6 +314,9 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n client.Node) (clien
 		if len(missing) > 0 {
 			st.State, st.Message = StateUnreachable, strings.Join(missing, "; ")
 		}
+	}
+	if n.Status.State == StateDraining && st.State == StateReady {
+		st.State, st.Message = StateDraining, n.Status.Message // it is still going
 	}
 	n.Status = st
 	return m.Store.UpdateNode(ctx, n)

@@ -28,6 +28,9 @@ type Machine struct {
 	// Public is host:port where users reach the node's HTTP (proxy nodes of
 	// the docker provider publish port 80 on a loopback port).
 	Public string
+	// Private is where the formation's other nodes reach it, when that
+	// differs from Address (a cloud's private address).
+	Private string
 	// Running is false when the machine exists but is stopped.
 	Running bool
 }
@@ -47,11 +50,48 @@ type ErrUnavailable struct{ Type string }
 
 func (e ErrUnavailable) Error() string { return "the " + e.Type + " provider is not available yet" }
 
+// Layer is what a provider needs to build a layer's own resources.
+type Layer struct {
+	Formation, Layer string
+	PublicKey        string // the layer's key, authorized for SSH
+	Proxy            bool
+	Params           map[string]string // the flavor's
+}
+
+// LayerBuilder is a provider with resources per layer (a cloud's key pair
+// and firewall rules). BuildLayer is idempotent; TeardownLayer removes the
+// layer's machines first, then its resources.
+type LayerBuilder interface {
+	BuildLayer(ctx context.Context, l Layer) error
+	TeardownLayer(ctx context.Context, l Layer) error
+}
+
+// Verifier is a provider that can check its credentials with a cheap call.
+type Verifier interface {
+	Verify(ctx context.Context) error
+}
+
+// FlavorSeed is a flavor a provider suggests when it is created; its id is
+// the provider's id, '-', Suffix.
+type FlavorSeed struct {
+	Suffix string
+	Params map[string]string
+}
+
+// Seeder is a provider that suggests flavors.
+type Seeder interface {
+	SeedFlavors(ctx context.Context) ([]FlavorSeed, error)
+}
+
 // Providers opens providers by type, sharing what they can (one Docker
 // engine client for every docker provider).
 type Providers struct {
 	Docker *Docker // nil when the controller has no Docker engine
-	Log    *slog.Logger
+	// EC2 opens an ec2 provider with a provider's credentials; nil when
+	// the controller is built without it. The controller binary sets it so
+	// that only it compiles the AWS SDK.
+	EC2 func(creds map[string]string) (Provider, error)
+	Log *slog.Logger
 }
 
 // Open returns the provider of type typ with creds.
@@ -64,6 +104,10 @@ func (ps *Providers) Open(typ string, creds map[string]string) (Provider, error)
 		return ps.Docker, nil
 	case "static":
 		return static{}, nil
+	case "ec2":
+		if ps.EC2 != nil {
+			return ps.EC2(creds)
+		}
 	}
 	return nil, ErrUnavailable{Type: typ}
 }

@@ -8,13 +8,13 @@ import (
 	"github.com/deis/deis/client"
 )
 
-const nodeCols = "id, formation, layer, num, provider_id, address, public, host_key, status, created, updated"
+const nodeCols = "id, formation, layer, num, provider_id, address, public, private, host_key, status, created, updated"
 
 func scanNode(sc scanner) (client.Node, error) {
 	var n client.Node
 	var status string
 	var created, updated int64
-	err := sc.Scan(&n.ID, &n.Formation, &n.Layer, &n.Num, &n.ProviderID, &n.Address, &n.Public, &n.HostKey, &status, &created, &updated)
+	err := sc.Scan(&n.ID, &n.Formation, &n.Layer, &n.Num, &n.ProviderID, &n.Address, &n.Public, &n.Private, &n.HostKey, &status, &created, &updated)
 	if err != nil {
 		return client.Node{}, err
 	}
@@ -55,8 +55,8 @@ func (s *Store) CreateNode(ctx context.Context, n client.Node) (client.Node, err
 			return err
 		}
 		n.ID = fmt.Sprintf("%s-%s-%d", n.Formation, n.Layer, n.Num)
-		_, err = h.exec(ctx, "INSERT INTO nodes ("+nodeCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			n.ID, n.Formation, n.Layer, n.Num, n.ProviderID, n.Address, n.Public, n.HostKey, encodeStatus(n.Status),
+		_, err = h.exec(ctx, "INSERT INTO nodes ("+nodeCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			n.ID, n.Formation, n.Layer, n.Num, n.ProviderID, n.Address, n.Public, n.Private, n.HostKey, encodeStatus(n.Status),
 			micros(n.Created), micros(n.Updated))
 		return err
 	})
@@ -94,13 +94,13 @@ func (s *Store) ListAllNodes(ctx context.Context) ([]client.Node, error) {
 	return ns, nil
 }
 
-// UpdateNode saves a node's address, public address, provider id, host key
+// UpdateNode saves a node's addresses, provider id, host key
 // and status.
 func (s *Store) UpdateNode(ctx context.Context, n client.Node) (client.Node, error) {
 	var out client.Node
 	err := s.inTx(ctx, func(h handle) error {
-		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
-			n.Address, n.Public, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
+		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, private = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
+			n.Address, n.Public, n.Private, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/deis/deis/converge"
 	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/nodes/ec2"
 	"github.com/deis/deis/slugbuilder"
 	"github.com/deis/deis/store"
 	"github.com/moby/moby/client"
@@ -51,9 +52,16 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	cli, docker := dialDocker(ctx, id, log)
 	pool := nodes.NewPool(log)
 	defer pool.Close()
+	ec2s := &ec2.Opener{Base: ec2.Config{Controller: id, Log: log, SSHCIDR: cfg.EC2SSHCIDR}}
 	mgr := &nodes.Manager{
-		Store: st, Providers: &nodes.Providers{Docker: docker, Log: log}, Pool: pool, Log: log,
-		Parallel: 4, UpTimeout: 2 * time.Minute, StepTimeout: 10 * time.Minute,
+		Store: st, Providers: &nodes.Providers{Docker: docker, EC2: ec2s.Open, Log: log}, Pool: pool, Log: log,
+		Parallel: 4, UpTimeout: 3 * time.Minute, StepTimeout: 10 * time.Minute,
+	}
+	// Cloud machines first: nodes whose creation a restart interrupted
+	// have their machine destroyed; untracked machines are reported.
+	lost, err := mgr.ReconcileCloud(ctx, nil, nodes.Report, logLines{log})
+	if err != nil {
+		log.Warn("reconciling nodes with the cloud providers", "err", err)
 	}
 	if err := mgr.Reconcile(ctx); err != nil {
 		log.Warn("reconciling nodes with the docker provider", "err", err)
@@ -81,6 +89,13 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	gitPort := gitLn.Addr().(*net.TCPAddr).Port
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
+	for _, f := range lost {
+		go func() {
+			if err := srv.Reschedule(ctx, f, logLines{log}); err != nil {
+				log.Warn("moving containers off lost nodes", "formation", f, "err", err)
+			}
+		}()
+	}
 	git, err := newGitServer(cfg, st, srv, cli, docker, conv.Slugs, base, log)
 	if err != nil {
 		return err
@@ -194,3 +209,8 @@ func newLogger(cfg config) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
+
+// logLines logs progress lines of work the controller does on its own.
+type logLines struct{ log *slog.Logger }
+
+func (l logLines) Printf(format string, a ...any) { l.log.Warn(fmt.Sprintf(format, a...)) }

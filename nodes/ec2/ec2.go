@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,12 +57,16 @@ type Config struct {
 	// waiting for an instance; 0 means 5s. RunTimeout bounds that wait
 	// (0 means 10 minutes).
 	PollInterval, RunTimeout time.Duration
+	// SSHCIDR is where nodes accept SSH from (the controller's address);
+	// empty means ask CheckIPURL (default https://checkip.amazonaws.com/).
+	SSHCIDR, CheckIPURL string
 }
 
 // Provider is the ec2 provider. It implements nodes.Provider.
 type Provider struct {
 	cfg    Config
 	client *ec2.Client
+	creds  aws.CredentialsProvider
 
 	mu      sync.Mutex
 	regions map[string]bool   // regions used
@@ -97,6 +102,15 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = cfg.MaxAttempts
 				o.MaxBackoff = cfg.MaxBackoff
+				// Capacity errors come as 500s, which the SDK would retry
+				// within seconds; the operator needs another instance type
+				// or zone instead, so say so at once.
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					if isCapacity(err) {
+						return aws.FalseTernary
+					}
+					return aws.UnknownTernary
+				})}, o.Retryables...)
 			})
 		}),
 	}
@@ -120,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 	})
-	return &Provider{cfg: cfg, client: client,
+	return &Provider{cfg: cfg, client: client, creds: awsCfg.Credentials,
 		regions: map[string]bool{cfg.Region: true}, where: map[string]string{}}, nil
 }
 
@@ -130,6 +144,12 @@ func (p *Provider) Region() string { return p.cfg.Region }
 // Verify makes one cheap call so that bad credentials are reported when the
 // provider is created, not at the first scale.
 func (p *Provider) Verify(ctx context.Context) error {
+	if p.cfg.Creds.AccessKeyID == "" && p.creds != nil {
+		// The controller's own credentials: say plainly when there are none.
+		if _, err := p.creds.Retrieve(ctx); err != nil {
+			return errors.New("the controller has no AWS credentials of its own (environment, shared files or instance role): give --creds access_key_id=... secret_access_key=...")
+		}
+	}
 	_, err := p.client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{RegionNames: []string{p.cfg.Region}})
 	if err != nil {
 		return explain("DescribeRegions", err, "")
@@ -173,13 +193,21 @@ func explain(op string, err error, hint string) error {
 			msg = msg[:i+1]
 		}
 		return fmt.Errorf("the AWS credentials may not call ec2:%s (%s): %s", op, code, msg)
-	case "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "Unsupported":
+	case "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "InsufficientCapacity", "Unsupported":
 		return fmt.Errorf("AWS has no capacity for %s (%s): %s; %s", hint, code, msg, suggest(hint))
 	case "RequestLimitExceeded", "Throttling", "ThrottlingException":
 		return fmt.Errorf("AWS throttled ec2:%s even after retries (%s): %s", op, code, msg)
 	default:
 		return fmt.Errorf("ec2 %s: %s: %s", op, code, msg)
 	}
+}
+
+// capacityCodes are the errors AWS answers when it has no capacity.
+var capacityCodes = []string{"InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "InsufficientCapacity"}
+
+func isCapacity(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && slices.Contains(capacityCodes, ae.ErrorCode())
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

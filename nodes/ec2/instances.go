@@ -142,12 +142,13 @@ func (p *Provider) waitRunning(ctx context.Context, region, id string, proxy boo
 
 func machine(in types.Instance) nodes.Machine {
 	t := tagsOf(in.Tags)
+	private := aws.ToString(in.PrivateIpAddress)
 	addr := aws.ToString(in.PublicIpAddress)
 	if addr == "" {
-		addr = aws.ToString(in.PrivateIpAddress)
+		addr = private
 	}
 	return nodes.Machine{ProviderID: aws.ToString(in.InstanceId), Node: t[TagNode], Formation: t[TagFormation],
-		Layer: t[TagLayer], Address: addr, SSHPort: 22, SSHUser: "root",
+		Layer: t[TagLayer], Address: addr, Private: private, SSHPort: 22, SSHUser: "root",
 		Running: in.State != nil && in.State.Name == types.InstanceStateNameRunning}
 }
 
@@ -205,8 +206,12 @@ func (p *Provider) List(ctx context.Context) ([]nodes.Machine, error) {
 }
 
 func (p *Provider) list(ctx context.Context, region string, extra ...types.Filter) ([]nodes.Machine, error) {
+	return p.listStates(ctx, region, []string{"pending", "running", "stopping", "stopped"}, extra...)
+}
+
+func (p *Provider) listStates(ctx context.Context, region string, states []string, extra ...types.Filter) ([]nodes.Machine, error) {
 	fs := append([]types.Filter{filter("tag:"+TagController, p.cfg.Controller),
-		filter("instance-state-name", "pending", "running", "stopping", "stopped")}, extra...)
+		filter("instance-state-name", states...)}, extra...)
 	var ms []nodes.Machine
 	pg := ec2.NewDescribeInstancesPaginator(p.client, &ec2.DescribeInstancesInput{Filters: fs})
 	for pg.HasMorePages() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -92,7 +93,10 @@ func (p *Provider) EnsureLayer(ctx context.Context, s LayerSpec) (LayerResources
 func (p *Provider) DestroyLayer(ctx context.Context, s LayerSpec) error {
 	region := p.region(s.Region)
 	name := LayerName(s.Formation, s.Layer)
-	ms, err := p.list(ctx, region, filter("tag:"+TagFormation, s.Formation), filter("tag:"+TagLayer, s.Layer))
+	// Instances shutting down (a node destroyed just before) still hold
+	// the groups: wait for them too.
+	ms, err := p.listStates(ctx, region, []string{"pending", "running", "shutting-down", "stopping", "stopped"},
+		filter("tag:"+TagFormation, s.Formation), filter("tag:"+TagLayer, s.Layer))
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func (p *Provider) DestroyLayer(ctx context.Context, s LayerSpec) error {
 	}
 	for _, g := range groups {
 		if aws.ToString(g.GroupName) == FormationGroupName(s.Formation) {
-			if err := p.deleteGroup(ctx, region, aws.ToString(g.GroupId)); err != nil && !isCode(err, "DependencyViolation") {
+			if err := p.deleteGroup(ctx, region, aws.ToString(g.GroupId)); err != nil {
 				return err
 			}
 		}
@@ -141,12 +145,26 @@ func (p *Provider) DestroyLayer(ctx context.Context, s LayerSpec) error {
 	return nil
 }
 
+// deleteGroup deletes a security group. AWS refuses (DependencyViolation)
+// for a while after the instances using it are terminated: that is retried
+// for up to a minute.
 func (p *Provider) deleteGroup(ctx context.Context, region, id string) error {
-	_, err := p.client.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)}, p.in(region))
-	if err != nil && !isCode(err, "InvalidGroup.NotFound") {
-		return explain("DeleteSecurityGroup", err, "")
+	delay := p.cfg.PollInterval
+	for deadline := time.Now().Add(time.Minute); ; {
+		_, err := p.client.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)}, p.in(region))
+		switch {
+		case err == nil || isCode(err, "InvalidGroup.NotFound"):
+			return nil
+		case !isCode(err, "DependencyViolation") || time.Now().Add(delay).After(deadline):
+			return explain("DeleteSecurityGroup", err, "")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
 	}
-	return nil
 }
 
 // ensureGroup returns the id of group name, creating it when missing.

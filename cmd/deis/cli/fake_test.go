@@ -25,11 +25,13 @@ type fakeController struct {
 	jobLines []string
 	jobState string // the state the job ends in
 	polls    int
+	provs    map[string]client.ProviderCreateRequest // by id, with its current credentials
 	srv      *httptest.Server
 }
 
 func newFakeController(t *testing.T) *fakeController {
-	f := &fakeController{config: map[string]string{"EXISTING": "a=b"}, version: 1, jobState: client.JobSucceeded}
+	f := &fakeController{config: map[string]string{"EXISTING": "a=b"}, version: 1, jobState: client.JobSucceeded,
+		provs: map[string]client.ProviderCreateRequest{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
 		var req client.RegisterRequest
@@ -90,14 +92,33 @@ func newFakeController(t *testing.T) *fakeController {
 	mux.HandleFunc("POST /v1/providers", func(w http.ResponseWriter, r *http.Request) {
 		var req client.ProviderCreateRequest
 		json.NewDecoder(r.Body).Decode(&req)
-		if req.Type == client.ProviderEC2 {
-			reply(w, 501, client.Error{Message: "the ec2 provider is not available yet", Code: client.CodeNotImplemented})
+		if msg := checkEC2Creds(req.Type, req.Creds); msg != "" {
+			reply(w, 422, client.Error{Message: msg, Code: client.CodeInvalid})
 			return
 		}
+		f.provs[req.ID] = req
 		reply(w, 201, client.Provider{ID: req.ID, Type: req.Type, CredKeys: sortedKeys(req.Creds)})
 	})
 	mux.HandleFunc("PATCH /v1/providers/{id}", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 404, client.Error{Message: "provider not found", Code: client.CodeNotFound})
+		p, ok := f.provs[r.PathValue("id")]
+		if !ok {
+			reply(w, 404, client.Error{Message: "provider not found", Code: client.CodeNotFound})
+			return
+		}
+		var req client.ProviderUpdateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if p.Creds == nil {
+			p.Creds = map[string]string{}
+			f.provs[p.ID] = p
+		}
+		for k, v := range req.Creds {
+			if v == nil {
+				delete(p.Creds, k)
+			} else {
+				p.Creds[k] = *v
+			}
+		}
+		reply(w, 200, client.Provider{ID: p.ID, Type: p.Type, CredKeys: sortedKeys(p.Creds)})
 	})
 	mux.HandleFunc("PATCH /v1/flavors/{id}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, client.Flavor{ID: r.PathValue("id"), Provider: "static"})
@@ -113,6 +134,25 @@ func newFakeController(t *testing.T) *fakeController {
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// checkEC2Creds accepts, for type ec2, only the credentials the
+// controller knows, and requires the key pair.
+func checkEC2Creds(typ string, creds map[string]string) string {
+	if typ != client.ProviderEC2 {
+		return ""
+	}
+	for k := range creds {
+		switch k {
+		case "access_key_id", "secret_access_key", "session_token", "region":
+		default:
+			return "unknown ec2 credential " + k
+		}
+	}
+	if creds["access_key_id"] == "" || creds["secret_access_key"] == "" {
+		return "ec2 needs access_key_id and secret_access_key"
+	}
+	return ""
 }
 
 // lines hands out one job line per poll, then ends the job.

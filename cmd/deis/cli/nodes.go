@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -63,15 +64,24 @@ func (c *cli) nodesCreateCmd() *cobra.Command {
 }
 
 func (c *cli) nodesListCmd() *cobra.Command {
-	var refresh bool
+	var refresh, adopt, terminate bool
 	cmd := command("nodes:list FORMATION", "list the nodes of a formation", exactArgs(1),
 		func(ctx context.Context, args []string) error {
+			if (adopt || terminate) && !refresh {
+				return errors.New("--adopt and --terminate need --refresh")
+			}
+			if adopt && terminate {
+				return errors.New("use --adopt or --terminate, not both")
+			}
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
 			fetch := api.ListNodes
 			if refresh {
+				if err := c.reconcileNodes(ctx, api, args[0], client.NodeReconcileRequest{Adopt: adopt, Terminate: terminate}); err != nil {
+					return err
+				}
 				fetch = api.RefreshNodes
 			}
 			ns, err := fetch(ctx, args[0])
@@ -81,8 +91,27 @@ func (c *cli) nodesListCmd() *cobra.Command {
 			return c.show(ns, func(io.Writer) { c.nodesTable(ns) })
 		})
 	cmd.Aliases = []string{"nodes"}
-	cmd.Flags().BoolVar(&refresh, "refresh", false, "check every node (SSH, Docker engine, nginx) before listing")
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "compare the formation's cloud machines with its nodes, then check every node (SSH, Docker engine, nginx) before listing")
+	cmd.Flags().BoolVar(&adopt, "adopt", false, "with --refresh: make cloud machines that no node names nodes of their layer")
+	cmd.Flags().BoolVar(&terminate, "terminate", false, "with --refresh: terminate cloud machines that no node names")
 	return cmd
+}
+
+// reconcileNodes runs the formation's cloud reconcile job and prints what it
+// found on stderr.
+func (c *cli) reconcileNodes(ctx context.Context, api *client.Client, formation string, req client.NodeReconcileRequest) error {
+	job, err := api.ReconcileNodes(ctx, formation, req)
+	if err != nil {
+		return err
+	}
+	final, err := api.FollowJob(ctx, job.ID, func(l client.JobLine) { fmt.Fprintln(c.stderr, l.Text) })
+	if err != nil {
+		return err
+	}
+	if final.State == client.JobFailed {
+		return fmt.Errorf("reconciling the nodes of %s: %s", formation, final.Error)
+	}
+	return nil
 }
 
 func (c *cli) nodesTrustCmd() *cobra.Command {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/deis/deis/client"
@@ -95,72 +94,6 @@ func (c *cli) providersCreateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&typ, "type", "", "provider type: static, docker or ec2")
 	cmd.Flags().StringArrayVar(&creds, "creds", nil, "a credential K=V (repeatable)")
 	return cmd
-}
-
-// awsCreds reads EC2 credentials from the environment (the standard
-// names, then the old AWS_ACCESS_KEY/AWS_SECRET_KEY) as the credentials of
-// provider ec2, named like the standard variables. Without a session token
-// a stored one is removed.
-func (c *cli) awsCreds() (map[string]*string, error) {
-	id, secret := c.getenv("AWS_ACCESS_KEY_ID"), c.getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" && secret == "" {
-		id, secret = c.getenv("AWS_ACCESS_KEY"), c.getenv("AWS_SECRET_KEY")
-	}
-	switch {
-	case id == "" && secret == "":
-		return nil, nil
-	case id == "":
-		return nil, fmt.Errorf("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
-	case secret == "":
-		return nil, fmt.Errorf("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
-	}
-	creds := map[string]*string{"AWS_ACCESS_KEY_ID": &id, "AWS_SECRET_ACCESS_KEY": &secret, "AWS_SESSION_TOKEN": nil}
-	if tok := c.getenv("AWS_SESSION_TOKEN"); tok != "" {
-		creds["AWS_SESSION_TOKEN"] = &tok
-	}
-	return creds, nil
-}
-
-func (c *cli) providersDiscoverCmd() *cobra.Command {
-	return command("providers:discover", "create or update the ec2 provider from AWS_* environment variables", exactArgs(0),
-		func(ctx context.Context, args []string) error {
-			creds, err := c.awsCreds()
-			if err != nil {
-				return err
-			}
-			if creds == nil {
-				fmt.Fprintln(c.stdout, "No provider credentials found in the environment (looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
-				return nil
-			}
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			p, verb, err := upsertEC2(ctx, api, creds)
-			if err != nil {
-				return fmt.Errorf("saving provider ec2: %w", err)
-			}
-			return c.show(p, func(w io.Writer) { fmt.Fprintf(w, "%s provider ec2 from the AWS_* environment\n", verb) })
-		})
-}
-
-// upsertEC2 updates provider ec2 with creds, creating it if absent.
-func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string) (client.Provider, string, error) {
-	p, err := api.UpdateProvider(ctx, client.ProviderEC2, client.ProviderUpdateRequest{Creds: creds})
-	if err == nil {
-		return p, "Updated", nil
-	}
-	if !client.IsStatus(err, http.StatusNotFound) {
-		return p, "", err
-	}
-	set := map[string]string{}
-	for k, v := range creds {
-		if v != nil {
-			set[k] = *v
-		}
-	}
-	p, err = api.CreateProvider(ctx, client.ProviderCreateRequest{ID: client.ProviderEC2, Type: client.ProviderEC2, Creds: set})
-	return p, "Created", err
 }
 
 func (c *cli) providersDeleteCmd() *cobra.Command {

@@ -1,0 +1,394 @@
+package nodes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/deis/deis/client"
+	"github.com/deis/deis/store"
+)
+
+// StateDraining is a node whose containers are moving elsewhere before it
+// is destroyed (a scale-down).
+const StateDraining = "draining"
+
+// cloud reports whether machines of provider type typ are made by a cloud:
+// they can exist without the store knowing, and are reconciled.
+func cloud(typ string) bool { return typ != client.ProviderDocker && typ != client.ProviderStatic }
+
+// VerifyProvider opens a provider of type typ with creds and checks them
+// with a cheap call when the provider can, so that bad credentials are
+// refused when the provider is created, not at the first scale. It returns
+// the flavors the provider suggests.
+func (m *Manager) VerifyProvider(ctx context.Context, typ string, creds map[string]string) ([]FlavorSeed, error) {
+	p, err := m.Providers.Open(typ, creds)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := p.(Verifier); ok {
+		vctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := v.Verify(vctx); err != nil {
+			return nil, err
+		}
+	}
+	s, ok := p.(Seeder)
+	if !ok {
+		return nil, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return s.SeedFlavors(sctx)
+}
+
+func (li layerInfo) spec(f client.Formation) Layer {
+	return Layer{Formation: f.ID, Layer: li.layer.ID, PublicKey: li.layer.SSHPublicKey, Proxy: li.layer.Proxy, Params: li.flavor.Params}
+}
+
+// BuildLayer makes the layer's resources at its provider (a cloud's key
+// pair and security groups); nothing for providers without any.
+func (m *Manager) BuildLayer(ctx context.Context, f client.Formation, layer string) error {
+	return m.layerBuilder(ctx, f, layer, "building", LayerBuilder.BuildLayer)
+}
+
+// TeardownLayer removes the layer's machines and resources at its provider.
+func (m *Manager) TeardownLayer(ctx context.Context, f client.Formation, layer string) error {
+	return m.layerBuilder(ctx, f, layer, "removing", LayerBuilder.TeardownLayer)
+}
+
+// layerBuilder calls do with the layer's provider when it is a cloud's
+// LayerBuilder.
+func (m *Manager) layerBuilder(ctx context.Context, f client.Formation, layer, verb string, do func(LayerBuilder, context.Context, Layer) error) error {
+	if ok, err := m.onCloud(ctx, f, layer); !ok {
+		return err
+	}
+	li, err := m.layerInfo(ctx, f, layer)
+	if err != nil {
+		return err
+	}
+	if b, ok := li.provider.(LayerBuilder); ok {
+		if err := do(b, ctx, li.spec(f)); err != nil {
+			return fmt.Errorf("%s layer %s at its provider: %w", verb, layer, err)
+		}
+	}
+	return nil
+}
+
+// onCloud reports whether a layer's nodes come from a cloud provider.
+func (m *Manager) onCloud(ctx context.Context, f client.Formation, layer string) (bool, error) {
+	l, err := m.Store.GetLayer(ctx, f.ID, layer)
+	if err != nil {
+		return false, err
+	}
+	fl, err := m.Store.GetFlavor(ctx, f.Owner, l.Flavor)
+	if err != nil {
+		return false, fmt.Errorf("flavor of layer %s: %w", layer, err)
+	}
+	p, err := m.Store.GetProvider(ctx, f.Owner, fl.Provider)
+	if err != nil {
+		return false, fmt.Errorf("provider of flavor %s: %w", fl.ID, err)
+	}
+	return cloud(p.Type), nil
+}
+
+// TeardownLayers tears down every layer of a formation (before the
+// formation goes).
+func (m *Manager) TeardownLayers(ctx context.Context, f client.Formation) error {
+	ls, _, err := m.Store.ListLayers(ctx, f.ID, store.PageReq{})
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if err := m.TeardownLayer(ctx, f, l.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drain marks the nodes a scale to want would destroy (the newest of each
+// layer that shrinks) as draining, so that placement moves their containers
+// elsewhere before Scale destroys them. It returns their ids. Undrain puts
+// them back when the move fails.
+func (m *Manager) Drain(ctx context.Context, f client.Formation, want map[string]int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all, _, err := m.Store.ListNodes(ctx, f.ID, store.PageReq{})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for layer, n := range want {
+		var cur []client.Node
+		for _, node := range all {
+			if node.Layer == layer {
+				cur = append(cur, node)
+			}
+		}
+		if n >= len(cur) {
+			continue
+		}
+		for _, node := range retiring(cur, n) {
+			if node.Status.State == StateDraining {
+				ids = append(ids, node.ID)
+				continue
+			}
+			node.Status.State, node.Status.Message = StateDraining, "its containers move before it is destroyed"
+			if _, err := m.Store.UpdateNode(ctx, node); err != nil {
+				return ids, err
+			}
+			ids = append(ids, node.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Undrain makes draining nodes ready again (their status is rechecked by
+// the next converge).
+func (m *Manager) Undrain(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		n, err := m.Store.GetNode(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n.Status.State == StateDraining {
+			n.Status.State, n.Status.Message = StateReady, ""
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// retiring returns the nodes of one layer that go when it shrinks to n:
+// lost and draining ones first, then the newest.
+func retiring(cur []client.Node, n int) []client.Node {
+	rank := func(s string) int {
+		switch s {
+		case StateLost:
+			return 0
+		case StateDraining:
+			return 1
+		}
+		return 2
+	}
+	cur = slices.Clone(cur)
+	slices.SortStableFunc(cur, func(a, b client.Node) int {
+		if ra, rb := rank(a.Status.State), rank(b.Status.State); ra != rb {
+			return ra - rb
+		}
+		return b.Num - a.Num
+	})
+	return cur[:len(cur)-n]
+}
+
+// CloudPolicy says what ReconcileCloud does with machines the store does
+// not know.
+type CloudPolicy int
+
+// Policies for untracked machines.
+const (
+	Report    CloudPolicy = iota // say so
+	AdoptThem                    // make them nodes of their layer
+	Terminate                    // destroy them
+)
+
+// ReconcileCloud compares what cloud providers run for this controller with
+// the store, for formation only (or every formation when only is nil, at
+// controller start): machines no node names are reported (or adopted, or
+// terminated, as policy says); nodes whose machine is gone are marked lost.
+// At start, a node whose creation was interrupted has its machine
+// destroyed and is forgotten. It returns the formations that have newly
+// lost nodes, whose containers must move.
+func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, policy CloudPolicy, p Progress) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var forms []client.Formation
+	if only != nil {
+		forms = []client.Formation{*only}
+	} else {
+		all, _, err := m.Store.ListFormations(ctx, store.Viewer{Admin: true}, store.PageReq{})
+		if err != nil {
+			return nil, err
+		}
+		forms = all
+	}
+	// The cloud providers of those formations' layers, each with the
+	// layers it serves.
+	type served struct {
+		provider Provider
+		layers   map[string]layerInfo // formation/layer -> info
+		forms    map[string]client.Formation
+	}
+	byProvider := map[string]*served{}
+	for _, f := range forms {
+		ls, _, err := m.Store.ListLayers(ctx, f.ID, store.PageReq{})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			fl, err := m.Store.GetFlavor(ctx, f.Owner, l.Flavor)
+			if err != nil {
+				return nil, fmt.Errorf("flavor of layer %s/%s: %w", f.ID, l.ID, err)
+			}
+			pr, err := m.Store.GetProvider(ctx, f.Owner, fl.Provider)
+			if err != nil {
+				return nil, fmt.Errorf("provider of flavor %s: %w", fl.ID, err)
+			}
+			if !cloud(pr.Type) {
+				continue
+			}
+			li, err := m.layerInfo(ctx, f, l.ID)
+			if err != nil {
+				return nil, err
+			}
+			key := f.Owner + "/" + pr.ID
+			if byProvider[key] == nil {
+				byProvider[key] = &served{provider: li.provider, layers: map[string]layerInfo{}, forms: map[string]client.Formation{}}
+			}
+			byProvider[key].layers[f.ID+"/"+l.ID] = li
+			byProvider[key].forms[f.ID] = f
+		}
+	}
+	nodes, err := m.Store.ListAllNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var lostIn []string
+	for _, key := range slices.Sorted(mapKeys(byProvider)) {
+		sv := byProvider[key]
+		machines, err := sv.provider.List(ctx)
+		if err != nil {
+			return lostIn, fmt.Errorf("listing the machines of provider %s: %w", key, err)
+		}
+		live := map[string]Machine{}
+		for _, mach := range machines {
+			live[mach.ProviderID] = mach
+		}
+		known := map[string]bool{}
+		for _, n := range nodes {
+			if _, ok := sv.layers[n.Formation+"/"+n.Layer]; !ok || n.ProviderID == "" {
+				continue
+			}
+			known[n.ProviderID] = true
+			mach, alive := live[n.ProviderID]
+			switch {
+			case only == nil && n.Status.State == StateCreating:
+				p.Printf("%s: its creation was interrupted: destroying %s", n.ID, n.ProviderID)
+				if alive {
+					if err := sv.provider.Destroy(ctx, n.ProviderID); err != nil {
+						return lostIn, fmt.Errorf("destroying %s of interrupted node %s: %w", n.ProviderID, n.ID, err)
+					}
+				}
+				if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return lostIn, err
+				}
+			case !alive && n.Status.State != StateLost && n.Status.State != StateCreating:
+				p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
+				m.Pool.Forget(n.ID)
+				n.Status = client.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
+				if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+					return lostIn, err
+				}
+				if !slices.Contains(lostIn, n.Formation) {
+					lostIn = append(lostIn, n.Formation)
+				}
+			case alive && !mach.Running && n.Status.State == StateReady:
+				p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
+				n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
+				if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+					return lostIn, err
+				}
+			}
+		}
+		for _, mach := range machines {
+			if known[mach.ProviderID] {
+				continue
+			}
+			f, ours := sv.forms[mach.Formation]
+			if !ours {
+				continue // another formation's, or one this call does not cover
+			}
+			what := fmt.Sprintf("untracked machine %s (tagged %s, layer %s, address %s)", mach.ProviderID, orNone(mach.Node), orNone(mach.Layer), orNone(mach.Address))
+			switch policy {
+			case Terminate:
+				if err := sv.provider.Destroy(ctx, mach.ProviderID); err != nil {
+					return lostIn, fmt.Errorf("terminating %s: %w", what, err)
+				}
+				p.Printf("%s: terminated", what)
+			case AdoptThem:
+				li, ok := sv.layers[f.ID+"/"+mach.Layer]
+				if !ok {
+					p.Printf("%s: not adopted: formation %s has no layer %q", what, f.ID, mach.Layer)
+					continue
+				}
+				n, err := m.adoptMachine(ctx, f, li, mach, p)
+				if err != nil {
+					p.Printf("%s: not adopted: %v", what, err)
+					continue
+				}
+				p.Printf("%s: adopted as %s", what, n.ID)
+			default:
+				p.Printf("%s: not in the store; adopt it with deis nodes:list %s --refresh --adopt, or terminate it with --terminate", what, f.ID)
+			}
+		}
+	}
+	return lostIn, nil
+}
+
+// adoptMachine makes a machine the store does not know a node of li's
+// layer: reached (host key pinned), bootstrapped and checked. On failure
+// the node is forgotten and the machine left as it was.
+func (m *Manager) adoptMachine(ctx context.Context, f client.Formation, li layerInfo, mach Machine, p Progress) (client.Node, error) {
+	if mach.Address == "" || !mach.Running {
+		return client.Node{}, errors.New("it is not running with an address")
+	}
+	if li.layer.Proxy && mach.Public == "" {
+		mach.Public = net.JoinHostPort(mach.Address, "80")
+	}
+	n, err := m.Store.CreateNode(ctx, client.Node{Formation: f.ID, Layer: li.layer.ID, ProviderID: mach.ProviderID,
+		Address: net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort)), Public: mach.Public, Private: mach.Private,
+		Status: client.NodeStatus{State: StateCreating}})
+	if err != nil {
+		return client.Node{}, err
+	}
+	fail := func(err error) (client.Node, error) {
+		m.Pool.Forget(n.ID)
+		m.Store.DeleteNode(context.WithoutCancel(ctx), n.ID)
+		return client.Node{}, err
+	}
+	if n, err = m.reach(ctx, li, n); err != nil {
+		return fail(err)
+	}
+	if err := m.bootstrap(ctx, li, n, p); err != nil {
+		return fail(err)
+	}
+	if n, err = m.check(ctx, li, n); err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

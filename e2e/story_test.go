@@ -73,7 +73,7 @@ func TestObjectModel(t *testing.T) {
 		if out := alice.ok("providers:info", "rack"); strings.Contains(out, "s3cr=t") {
 			t.Errorf("providers:info shows a credential in clear: %s", out)
 		}
-		if msg := alice.fails("providers:create", "aws", "--type", "ec2"); !strings.Contains(msg, "not available yet") {
+		if msg := alice.fails("providers:create", "aws", "--type", "ec2", "--creds", "access_key_id=AKID"); !strings.Contains(msg, "access_key_id is given but secret_access_key is not") {
 			t.Errorf("ec2 provider: %q", msg)
 		}
 		alice.fails("providers:create", "Bad_Id", "--type", "static")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/deis/deis/client"
 	"github.com/deis/deis/layers"
+	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -259,7 +260,7 @@ func (s *Server) deleteLayer(c *gin.Context) {
 		}
 	}
 	if err := s.nodes.TeardownLayer(ctx, f, c.Param("layer")); err != nil {
-		fail(c, providerFailed(err))
+		fail(c, cloudError(err))
 		return
 	}
 	if err := s.store.DeleteLayer(ctx, f.ID, c.Param("layer")); err != nil {
@@ -279,6 +280,18 @@ func (s *Server) buildLayer(ctx context.Context, f client.Formation, layer strin
 	}
 	if terr := s.nodes.TeardownLayer(context.WithoutCancel(ctx), f, layer); terr != nil {
 		s.log.Warn("removing a layer that failed to build", "formation", f.ID, "layer", layer, "err", terr)
+	}
+	return cloudError(err)
+}
+
+// cloudError answers a provider's error: 422 when it refused what the user
+// gave, the store's status for the store's errors, else 502.
+func cloudError(err error) error {
+	switch {
+	case errors.Is(err, nodes.ErrRefused):
+		return invalid("%s", err)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		return err
 	}
 	return providerFailed(err)
 }

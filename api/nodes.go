@@ -85,14 +85,19 @@ func (s *Server) scaleNodes(c *gin.Context) {
 		}
 		if len(drained) > 0 {
 			p.Printf("moving containers off %s", strings.Join(drained, ", "))
-			if err := s.Reschedule(ctx, f.ID, p); err != nil {
+			if err := s.Reschedule(ctx, f.ID, drained, p); err != nil {
 				if uerr := s.nodes.Undrain(context.WithoutCancel(ctx), drained); uerr != nil {
 					s.log.Error("undraining nodes after a failed move", "formation", f.ID, "err", uerr)
 				}
 				return fmt.Errorf("moving containers off the nodes to remove (nothing was destroyed): %w", err)
 			}
 		}
-		if err := s.nodes.Scale(ctx, f, req, p); err != nil {
+		err = s.nodes.Scale(ctx, f, req, p)
+		// A drained node that Scale kept (another went first) serves again.
+		if uerr := s.nodes.Undrain(context.WithoutCancel(ctx), drained); uerr != nil {
+			s.log.Error("undraining nodes after a scale", "formation", f.ID, "err", uerr)
+		}
+		if err != nil {
 			return err
 		}
 		// New proxies get the formation's sites; new runtime nodes the agent.
@@ -293,7 +298,7 @@ func (s *Server) reconcileNodes(c *gin.Context) {
 			return err
 		}
 		if len(lost) > 0 {
-			return s.Reschedule(ctx, f.ID, p)
+			return s.Reschedule(ctx, f.ID, nil, p)
 		}
 		return nil
 	})

@@ -99,8 +99,10 @@ func (s *Server) verifyProvider(ctx context.Context, u client.User, typ string, 
 	switch {
 	case errors.As(err, &unavailable):
 		return nil, notAvailable("the " + typ + " provider")
-	case err != nil:
+	case errors.Is(err, nodes.ErrRefused):
 		return nil, invalid("%s", err)
+	case err != nil:
+		return nil, providerFailed(err)
 	}
 	return seeds, nil
 }

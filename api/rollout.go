@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/deis/deis/client"
@@ -151,14 +152,28 @@ func plural(n int, what string) string {
 // ready (lost, draining) start on the ready ones. It is a zero-downtime
 // rollout like any other: new containers first, then the proxies, then the
 // old ones go.
-func (s *Server) Reschedule(ctx context.Context, formation string, p converge.Progress) error {
+//
+// With from, only the apps that have containers on those nodes move.
+func (s *Server) Reschedule(ctx context.Context, formation string, from []string, p converge.Progress) error {
 	apps, err := s.store.ListFormationApps(ctx, formation)
 	if err != nil {
 		return err
 	}
+	on := map[string]bool{} // apps with containers on from
+	if from != nil {
+		cs, err := s.store.ListFormationContainers(ctx, formation)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if slices.Contains(from, c.Node) {
+				on[c.App] = true
+			}
+		}
+	}
 	var errs []error
 	for _, a := range apps {
-		if !hasProcesses(a) {
+		if !hasProcesses(a) || from != nil && !on[a.ID] {
 			continue
 		}
 		err := func() error {

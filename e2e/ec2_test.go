@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,7 +80,9 @@ func liveByNode(fake *ec2test.Server) map[string]string {
 // another adopted, and a formation destroy that leaves nothing in the
 // account.
 func TestEC2(t *testing.T) {
-	fake, _ := newFakeEC2(t)
+	fake, d := newFakeEC2(t)
+	flaky := &flakyBackend{DockerBackend: ec2test.DockerBackend{Docker: d}}
+	fake.SetBackend(flaky)
 	env := newTestEnv(t, "AWS_ENDPOINT_URL_EC2="+fake.URL, "DEIS_EC2_SSH_CIDR=127.0.0.1/32")
 	alice := env.newUser("alice")
 
@@ -204,6 +208,22 @@ func TestEC2(t *testing.T) {
 		t.Errorf("after the failed scale, %d nodes, want 3", len(ns))
 	}
 
+	// An instance that starts but dies before it runs (failed status
+	// checks): terminated, reported, nothing else changes.
+	flaky.fail.Store(1)
+	_, stderr, err = alice.run(nil, "nodes:scale", "web", "runtime=3")
+	last = lastLine(stderr)
+	if err == nil || !strings.Contains(last, "1 node(s) did not come up and were destroyed: web-runtime-3: ec2: instance i-") {
+		t.Errorf("scale with an instance that dies: %v, last line %q\n%s", err, last, stderr)
+	}
+	if got := liveByNode(fake); len(got) != 3 {
+		t.Errorf("after the instance died, live instances = %v, want the 3 nodes'", got)
+	}
+	alice.json(&ns, "nodes:list", "web")
+	if len(ns) != 3 {
+		t.Errorf("after the instance died, %d nodes, want 3", len(ns))
+	}
+
 	// AWS terminates runtime-2 behind the controller's back: a refresh
 	// marks it lost and its container moves.
 	if _, err := awsClient(fake).TerminateInstances(context.Background(), &awsec2.TerminateInstancesInput{InstanceIds: []string{byNode["web-runtime-2"]}}); err != nil {
@@ -304,6 +324,20 @@ func TestEC2(t *testing.T) {
 	if ks := fake.KeyPairs(); len(ks) > 0 {
 		t.Errorf("key pairs left: %v", ks)
 	}
+}
+
+// flakyBackend fails the next fail instance starts, as an instance that
+// fails its status checks.
+type flakyBackend struct {
+	ec2test.DockerBackend
+	fail atomic.Int32
+}
+
+func (b *flakyBackend) Start(ctx context.Context, in ec2test.Instance, key string) (string, error) {
+	if b.fail.Add(-1) >= 0 {
+		return "", errors.New("the instance failed its status checks")
+	}
+	return b.DockerBackend.Start(ctx, in, key)
 }
 
 func lastLine(s string) string {

@@ -67,6 +67,8 @@ func (m *Manager) layerBuilder(ctx context.Context, f client.Formation, layer, v
 	if ok, err := m.onCloud(ctx, f, layer); !ok {
 		return err
 	}
+	m.mu.Lock() // not while a scale makes or destroys the layer's machines
+	defer m.mu.Unlock()
 	li, err := m.layerInfo(ctx, f, layer)
 	if err != nil {
 		return err
@@ -134,7 +136,10 @@ func (m *Manager) Drain(ctx context.Context, f client.Formation, want map[string
 			continue
 		}
 		for _, node := range retiring(cur, n) {
-			if node.Status.State == StateDraining {
+			switch node.Status.State {
+			case StateLost:
+				continue // gone already: nothing to move, Scale removes it first
+			case StateDraining:
 				ids = append(ids, node.ID)
 				continue
 			}
@@ -152,9 +157,13 @@ func (m *Manager) Drain(ctx context.Context, f client.Formation, want map[string
 // Undrain makes draining nodes ready again (their status is rechecked by
 // the next converge).
 func (m *Manager) Undrain(ctx context.Context, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, id := range ids {
 		n, err := m.Store.GetNode(ctx, id)
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			continue // destroyed
+		} else if err != nil {
 			return err
 		}
 		if n.Status.State == StateDraining {
@@ -208,8 +217,42 @@ const (
 // destroyed and is forgotten. It returns the formations that have newly
 // lost nodes, whose containers must move.
 func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, policy CloudPolicy, p Progress) ([]string, error) {
+	byProvider, err := m.cloudProviders(ctx, only)
+	if err != nil || len(byProvider) == 0 {
+		return nil, err // nothing on a cloud: no need to wait for a scale
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	nodes, err := m.Store.ListAllNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var lostIn []string
+	var errs []error
+	for _, key := range slices.Sorted(mapKeys(byProvider)) {
+		lost, err := m.reconcileProvider(ctx, byProvider[key], nodes, only == nil, policy, p)
+		for _, f := range lost {
+			if !slices.Contains(lostIn, f) {
+				lostIn = append(lostIn, f)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("provider %s: %w", key, err))
+		}
+	}
+	return lostIn, errors.Join(errs...)
+}
+
+// served is a cloud provider with the layers it serves.
+type served struct {
+	provider Provider
+	layers   map[string]layerInfo // formation/layer -> info
+	forms    map[string]client.Formation
+}
+
+// cloudProviders returns the cloud providers of formation only's layers
+// (every formation's when only is nil), by owner/provider.
+func (m *Manager) cloudProviders(ctx context.Context, only *client.Formation) (map[string]*served, error) {
 	var forms []client.Formation
 	if only != nil {
 		forms = []client.Formation{*only}
@@ -220,14 +263,8 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, po
 		}
 		forms = all
 	}
-	// The cloud providers of those formations' layers, each with the
-	// layers it serves.
-	type served struct {
-		provider Provider
-		layers   map[string]layerInfo // formation/layer -> info
-		forms    map[string]client.Formation
-	}
 	byProvider := map[string]*served{}
+	var errs []error
 	for _, f := range forms {
 		ls, _, err := m.Store.ListLayers(ctx, f.ID, store.PageReq{})
 		if err != nil {
@@ -236,18 +273,21 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, po
 		for _, l := range ls {
 			fl, err := m.Store.GetFlavor(ctx, f.Owner, l.Flavor)
 			if err != nil {
-				return nil, fmt.Errorf("flavor of layer %s/%s: %w", f.ID, l.ID, err)
+				errs = append(errs, fmt.Errorf("flavor of layer %s/%s: %w", f.ID, l.ID, err))
+				continue
 			}
 			pr, err := m.Store.GetProvider(ctx, f.Owner, fl.Provider)
 			if err != nil {
-				return nil, fmt.Errorf("provider of flavor %s: %w", fl.ID, err)
+				errs = append(errs, fmt.Errorf("provider of flavor %s: %w", fl.ID, err))
+				continue
 			}
 			if !cloud(pr.Type) {
 				continue
 			}
 			li, err := m.layerInfo(ctx, f, l.ID)
 			if err != nil {
-				return nil, err
+				errs = append(errs, fmt.Errorf("layer %s/%s: %w", f.ID, l.ID, err))
+				continue
 			}
 			key := f.Owner + "/" + pr.ID
 			if byProvider[key] == nil {
@@ -257,87 +297,109 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, po
 			byProvider[key].forms[f.ID] = f
 		}
 	}
-	nodes, err := m.Store.ListAllNodes(ctx)
+	return byProvider, errors.Join(errs...)
+}
+
+// reconcileProvider reconciles one cloud provider's machines with the
+// nodes of the layers it serves and returns the formations with newly lost
+// nodes. atStart handles nodes whose creation a restart interrupted.
+func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []client.Node, atStart bool, policy CloudPolicy, p Progress) ([]string, error) {
+	// List fails as a whole when a region cannot be listed: then nothing
+	// is marked lost on a partial view.
+	machines, err := sv.provider.List(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listing its machines: %w", err)
+	}
+	live := map[string]Machine{}
+	byNode := map[string]Machine{}
+	for _, mach := range machines {
+		live[mach.ProviderID] = mach
+		byNode[mach.Formation+"/"+mach.Node] = mach
 	}
 	var lostIn []string
-	for _, key := range slices.Sorted(mapKeys(byProvider)) {
-		sv := byProvider[key]
-		machines, err := sv.provider.List(ctx)
-		if err != nil {
-			return lostIn, fmt.Errorf("listing the machines of provider %s: %w", key, err)
+	known := map[string]bool{}
+	for _, n := range nodes {
+		if _, ok := sv.layers[n.Formation+"/"+n.Layer]; !ok {
+			continue
 		}
-		live := map[string]Machine{}
-		for _, mach := range machines {
-			live[mach.ProviderID] = mach
+		if atStart && n.Status.State == StateCreating {
+			// The machine may run without the store knowing its id: find
+			// it by its node tag.
+			id := n.ProviderID
+			if mach, ok := byNode[n.Formation+"/"+n.ID]; ok && id == "" {
+				id = mach.ProviderID
+			}
+			p.Printf("%s: its creation was interrupted: destroying %s", n.ID, orNone(id))
+			if _, alive := live[id]; alive {
+				known[id] = true
+				if err := sv.provider.Destroy(ctx, id); err != nil {
+					return lostIn, fmt.Errorf("destroying %s of interrupted node %s: %w", id, n.ID, err)
+				}
+			}
+			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return lostIn, err
+			}
+			continue
 		}
-		known := map[string]bool{}
-		for _, n := range nodes {
-			if _, ok := sv.layers[n.Formation+"/"+n.Layer]; !ok || n.ProviderID == "" {
+		if n.ProviderID == "" {
+			continue
+		}
+		known[n.ProviderID] = true
+		mach, alive := live[n.ProviderID]
+		switch {
+		case !alive && n.Status.State != StateLost && n.Status.State != StateCreating:
+			p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
+			m.Pool.Forget(n.ID)
+			n.Status = client.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				return lostIn, err
+			}
+			lostIn = append(lostIn, n.Formation)
+		case alive && n.Status.State == StateLost:
+			// Seen again (a region that could not be listed before): it
+			// is checked before anything runs on it again.
+			p.Printf("%s: machine %s is back: marked unreachable until checked", n.ID, n.ProviderID)
+			n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				return lostIn, err
+			}
+		case alive && !mach.Running && n.Status.State == StateReady:
+			p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
+			n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				return lostIn, err
+			}
+		}
+	}
+	for _, mach := range machines {
+		if known[mach.ProviderID] {
+			continue
+		}
+		f, ours := sv.forms[mach.Formation]
+		if !ours {
+			continue // another formation's, or one this call does not cover
+		}
+		what := fmt.Sprintf("untracked machine %s (tagged %s, layer %s, address %s)", mach.ProviderID, orNone(mach.Node), orNone(mach.Layer), orNone(mach.Address))
+		switch policy {
+		case Terminate:
+			if err := sv.provider.Destroy(ctx, mach.ProviderID); err != nil {
+				return lostIn, fmt.Errorf("terminating %s: %w", what, err)
+			}
+			p.Printf("%s: terminated", what)
+		case AdoptThem:
+			li, ok := sv.layers[f.ID+"/"+mach.Layer]
+			if !ok {
+				p.Printf("%s: not adopted: formation %s has no layer %q", what, f.ID, mach.Layer)
 				continue
 			}
-			known[n.ProviderID] = true
-			mach, alive := live[n.ProviderID]
-			switch {
-			case only == nil && n.Status.State == StateCreating:
-				p.Printf("%s: its creation was interrupted: destroying %s", n.ID, n.ProviderID)
-				if alive {
-					if err := sv.provider.Destroy(ctx, n.ProviderID); err != nil {
-						return lostIn, fmt.Errorf("destroying %s of interrupted node %s: %w", n.ProviderID, n.ID, err)
-					}
-				}
-				if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return lostIn, err
-				}
-			case !alive && n.Status.State != StateLost && n.Status.State != StateCreating:
-				p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
-				m.Pool.Forget(n.ID)
-				n.Status = client.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
-				if _, err := m.Store.UpdateNode(ctx, n); err != nil {
-					return lostIn, err
-				}
-				if !slices.Contains(lostIn, n.Formation) {
-					lostIn = append(lostIn, n.Formation)
-				}
-			case alive && !mach.Running && n.Status.State == StateReady:
-				p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
-				n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
-				if _, err := m.Store.UpdateNode(ctx, n); err != nil {
-					return lostIn, err
-				}
-			}
-		}
-		for _, mach := range machines {
-			if known[mach.ProviderID] {
+			n, err := m.adoptMachine(ctx, f, li, mach, p)
+			if err != nil {
+				p.Printf("%s: not adopted: %v", what, err)
 				continue
 			}
-			f, ours := sv.forms[mach.Formation]
-			if !ours {
-				continue // another formation's, or one this call does not cover
-			}
-			what := fmt.Sprintf("untracked machine %s (tagged %s, layer %s, address %s)", mach.ProviderID, orNone(mach.Node), orNone(mach.Layer), orNone(mach.Address))
-			switch policy {
-			case Terminate:
-				if err := sv.provider.Destroy(ctx, mach.ProviderID); err != nil {
-					return lostIn, fmt.Errorf("terminating %s: %w", what, err)
-				}
-				p.Printf("%s: terminated", what)
-			case AdoptThem:
-				li, ok := sv.layers[f.ID+"/"+mach.Layer]
-				if !ok {
-					p.Printf("%s: not adopted: formation %s has no layer %q", what, f.ID, mach.Layer)
-					continue
-				}
-				n, err := m.adoptMachine(ctx, f, li, mach, p)
-				if err != nil {
-					p.Printf("%s: not adopted: %v", what, err)
-					continue
-				}
-				p.Printf("%s: adopted as %s", what, n.ID)
-			default:
-				p.Printf("%s: not in the store; adopt it with deis nodes:list %s --refresh --adopt, or terminate it with --terminate", what, f.ID)
-			}
+			p.Printf("%s: adopted as %s", what, n.ID)
+		default:
+			p.Printf("%s: not in the store; adopt it with deis nodes:list %s --refresh --adopt, or terminate it with --terminate", what, f.ID)
 		}
 	}
 	return lostIn, nil

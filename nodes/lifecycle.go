@@ -128,7 +128,7 @@ func (m *Manager) Trust(ctx context.Context, n client.Node) (client.Node, error)
 }
 
 // Reconcile compares what the docker provider runs with the store, at
-// controller start: machines no node names are destroyed (a controller that
+// controller start (after ReconcileCloud): machines no node names are destroyed (a controller that
 // died mid-scale leaves them), nodes still "creating" are destroyed and
 // forgotten, and nodes whose machine is gone are marked lost.
 func (m *Manager) Reconcile(ctx context.Context) error {
@@ -159,9 +159,18 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		}
 		running[n.ID] = true
 	}
+	forms, _, err := m.Store.ListFormations(ctx, store.Viewer{Admin: true}, store.PageReq{})
+	if err != nil {
+		return err
+	}
+	owner := map[string]client.Formation{}
+	for _, f := range forms {
+		owner[f.ID] = f
+	}
 	for _, n := range nodes {
 		switch {
-		case n.Status.State == StateCreating:
+		case n.Status.State == StateCreating && m.isCloud(ctx, owner[n.Formation], n.Layer):
+			// ReconcileCloud handles those: their machine may run.
 			m.Log.Warn("forgetting a node whose creation was interrupted", "node", n.ID)
 			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -188,4 +197,11 @@ func isDockerID(id string) bool {
 		}
 	}
 	return true
+}
+
+// isCloud reports whether layer's nodes come from a cloud provider; a
+// layer that cannot be looked up counts as one (its nodes are left alone).
+func (m *Manager) isCloud(ctx context.Context, f client.Formation, layer string) bool {
+	ok, err := m.onCloud(ctx, f, layer)
+	return ok || err != nil
 }

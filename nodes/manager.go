@@ -95,6 +95,9 @@ func (m *Manager) layerInfo(ctx context.Context, f client.Formation, layer strin
 	if err != nil {
 		return layerInfo{}, err
 	}
+	if r, ok := prov.(RegionUser); ok && fl.Params["region"] != "" {
+		r.UseRegion(fl.Params["region"]) // List and Destroy look there too
+	}
 	key, err := m.Store.LayerPrivateKey(ctx, f.ID, layer)
 	if err != nil {
 		return layerInfo{}, err
@@ -348,7 +351,14 @@ func (m *Manager) cleanup(prov Provider, n client.Node) {
 	}
 	if n.ProviderID != "" {
 		if err := prov.Destroy(ctx, n.ProviderID); err != nil {
+			// Keep the node: its machine may still run, and the store must
+			// know it (nodes:destroy retries).
 			m.Log.Error("destroying a node that failed", "node", n.ID, "err", err)
+			n.Status = client.NodeStatus{State: StateUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+				m.Log.Error("recording a node that failed", "node", n.ID, "err", err)
+			}
+			return
 		}
 	}
 	if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 )
@@ -65,6 +66,17 @@ type LayerBuilder interface {
 	BuildLayer(ctx context.Context, l Layer) error
 	TeardownLayer(ctx context.Context, l Layer) error
 }
+
+// RegionUser is a provider whose machines live in regions: it lists and
+// destroys in every region it was told of, not only its default one.
+type RegionUser interface {
+	UseRegion(region string)
+}
+
+// ErrRefused marks a provider error caused by what the user gave (refused
+// credentials, a missing permission, a bad parameter), as opposed to the
+// provider failing.
+var ErrRefused = errors.New("refused")
 
 // Verifier is a provider that can check its credentials with a cheap call.
 type Verifier interface {

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
 	for _, f := range lost {
 		go func() {
-			if err := srv.Reschedule(ctx, f, logLines{log}); err != nil {
+			if err := srv.Reschedule(ctx, f, nil, logLines{log}); err != nil {
 				log.Warn("moving containers off lost nodes", "formation", f, "err", err)
 			}
 		}()

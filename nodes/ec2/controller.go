@@ -26,6 +26,16 @@ const (
 	CredRegion          = "region"
 )
 
+// refused marks an error as the user's (nodes.ErrRefused) without changing
+// its text.
+var refused = silent{nodes.ErrRefused}
+
+type silent struct{ error }
+
+func (silent) Error() string       { return "" }
+func (s silent) Unwrap() error     { return s.error }
+func (silent) Format(fmt.State, rune) {}
+
 // DefaultRegion is the region of a provider whose creds name none.
 const DefaultRegion = "us-east-1"
 
@@ -44,17 +54,17 @@ func ParseCreds(creds map[string]string) (Credentials, string, error) {
 	known := []string{CredAccessKeyID, CredSecretAccessKey, CredSessionToken, CredRegion}
 	for k := range creds {
 		if !slices.Contains(known, k) {
-			return Credentials{}, "", fmt.Errorf("ec2 credential %q is unknown: use %s", k, strings.Join(known, ", "))
+			return Credentials{}, "", fmt.Errorf("ec2 credential %q is unknown: use %s%w", k, strings.Join(known, ", "), refused)
 		}
 	}
 	c := Credentials{AccessKeyID: creds[CredAccessKeyID], SecretAccessKey: creds[CredSecretAccessKey], SessionToken: creds[CredSessionToken]}
 	switch {
 	case c.AccessKeyID != "" && c.SecretAccessKey == "":
-		return c, "", errors.New("ec2 credentials: access_key_id is given but secret_access_key is not")
+		return c, "", fmt.Errorf("ec2 credentials: access_key_id is given but secret_access_key is not%w", refused)
 	case c.AccessKeyID == "" && c.SecretAccessKey != "":
-		return c, "", errors.New("ec2 credentials: secret_access_key is given but access_key_id is not")
+		return c, "", fmt.Errorf("ec2 credentials: secret_access_key is given but access_key_id is not%w", refused)
 	case c.AccessKeyID == "" && c.SessionToken != "":
-		return c, "", errors.New("ec2 credentials: session_token needs access_key_id and secret_access_key")
+		return c, "", fmt.Errorf("ec2 credentials: session_token needs access_key_id and secret_access_key%w", refused)
 	}
 	region := creds[CredRegion]
 	if region == "" {
@@ -62,6 +72,9 @@ func ParseCreds(creds map[string]string) (Credentials, string, error) {
 	}
 	return c, region, nil
 }
+
+// maxOpen bounds the providers an Opener keeps.
+const maxOpen = 64
 
 // Opener opens ec2 providers for the controller, one per set of creds,
 // reused: a provider remembers which region each instance is in.
@@ -98,14 +111,18 @@ func (o *Opener) Open(creds map[string]string) (nodes.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.open == nil {
-		o.open = map[string]*Provider{}
+	if o.open == nil || len(o.open) >= maxOpen {
+		o.open = map[string]*Provider{} // bounded: providers are cheap to make again
 	}
 	o.open[key] = p
 	return p, nil
 }
 
+// UseRegion makes List and Destroy look in region too.
+func (p *Provider) UseRegion(region string) { p.region(region) }
+
 var (
+	_ nodes.RegionUser   = (*Provider)(nil)
 	_ nodes.LayerBuilder = (*Provider)(nil)
 	_ nodes.Verifier     = (*Provider)(nil)
 	_ nodes.Seeder       = (*Provider)(nil)
@@ -172,7 +189,7 @@ func (p *Provider) sshCIDR(ctx context.Context, flavor string) (string, error) {
 			continue
 		}
 		if _, err := netip.ParsePrefix(c); err != nil {
-			return "", fmt.Errorf("ec2: ssh_cidr %q is not a CIDR like 203.0.113.7/32", c)
+			return "", fmt.Errorf("ec2: ssh_cidr %q is not a CIDR like 203.0.113.7/32%w", c, refused)
 		}
 		return c, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,6 +195,13 @@ func (p *Provider) ensureGroup(ctx context.Context, region, vpc, name, formation
 	}
 	if len(gs) == 0 {
 		return "", fmt.Errorf("ec2: security group %s exists but cannot be described", name)
+	}
+	// Names can collide (layer web/a-b and layer web-a/b are both
+	// deis-web-a-b): reuse only a group made for this very layer.
+	t := tagsOf(gs[0].Tags)
+	if t[TagController] != p.cfg.Controller || t[TagFormation] != formation || t[TagLayer] != layer {
+		return "", fmt.Errorf("ec2: security group %s exists but was not made for %s (tags %s=%q %s=%q %s=%q): rename the formation or layer, or remove the group%w",
+			name, strings.TrimSuffix(formation+"/"+layer, "/"), TagController, t[TagController], TagFormation, t[TagFormation], TagLayer, t[TagLayer], refused)
 	}
 	return aws.ToString(gs[0].GroupId), nil
 }

@@ -195,34 +195,12 @@ func TestEC2(t *testing.T) {
 	// No capacity: the error names the type and suggests another; nothing
 	// is left running that the store does not know.
 	fake.Fail("RunInstances", ec2test.Fault{Status: 500, Code: "InsufficientInstanceCapacity", Msg: "We currently do not have sufficient t3.small capacity in the Availability Zone you requested."})
-	_, stderr, err := alice.run(nil, "nodes:scale", "web", "runtime=3")
-	last := lastLine(stderr)
-	if err == nil || !strings.Contains(last, "AWS has no capacity for instance type t3.small") || !strings.Contains(last, "try instance_type=t3a.small") {
-		t.Errorf("scale without capacity: %v, last line %q\n%s", err, last, stderr)
-	}
-	if got := liveByNode(fake); len(got) != 3 {
-		t.Errorf("after the failed scale, live instances = %v, want the 3 nodes'", got)
-	}
-	alice.json(&ns, "nodes:list", "web")
-	if len(ns) != 3 {
-		t.Errorf("after the failed scale, %d nodes, want 3", len(ns))
-	}
+	scaleFails(t, alice, fake, "AWS has no capacity for instance type t3.small", "try instance_type=t3a.small")
 
 	// An instance that starts but dies before it runs (failed status
 	// checks): terminated, reported, nothing else changes.
 	flaky.fail.Store(1)
-	_, stderr, err = alice.run(nil, "nodes:scale", "web", "runtime=3")
-	last = lastLine(stderr)
-	if err == nil || !strings.Contains(last, "1 node(s) did not come up and were destroyed: web-runtime-3: ec2: instance i-") {
-		t.Errorf("scale with an instance that dies: %v, last line %q\n%s", err, last, stderr)
-	}
-	if got := liveByNode(fake); len(got) != 3 {
-		t.Errorf("after the instance died, live instances = %v, want the 3 nodes'", got)
-	}
-	alice.json(&ns, "nodes:list", "web")
-	if len(ns) != 3 {
-		t.Errorf("after the instance died, %d nodes, want 3", len(ns))
-	}
+	scaleFails(t, alice, fake, "1 node(s) did not come up and were destroyed: web-runtime-3: ec2: instance i-")
 
 	// AWS terminates runtime-2 behind the controller's back: a refresh
 	// marks it lost and its container moves.
@@ -230,7 +208,7 @@ func TestEC2(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, fake, byNode["web-runtime-2"])
-	_, stderr, err = alice.run(nil, "nodes:list", "web", "--refresh")
+	_, stderr, err := alice.run(nil, "nodes:list", "web", "--refresh")
 	if err != nil || !strings.Contains(stderr, "web-runtime-2: machine "+byNode["web-runtime-2"]+" is gone: marked lost") {
 		t.Errorf("refresh after a lost instance: %v\n%s", err, stderr)
 	}
@@ -338,6 +316,28 @@ func (b *flakyBackend) Start(ctx context.Context, in ec2test.Instance, key strin
 		return "", errors.New("the instance failed its status checks")
 	}
 	return b.DockerBackend.Start(ctx, in, key)
+}
+
+// scaleFails checks that adding a third runtime node fails with an error
+// line holding each of want, and leaves the 3 nodes and their instances
+// as they were.
+func scaleFails(t *testing.T, u *user, fake *ec2test.Server, want ...string) {
+	t.Helper()
+	_, stderr, err := u.run(nil, "nodes:scale", "web", "runtime=3")
+	last := lastLine(stderr)
+	for _, w := range want {
+		if err == nil || !strings.Contains(last, w) {
+			t.Errorf("failed scale: %v, last line %q, want %q\n%s", err, last, w, stderr)
+		}
+	}
+	if got := liveByNode(fake); len(got) != 3 {
+		t.Errorf("after the failed scale, live instances = %v, want the 3 nodes'", got)
+	}
+	var ns []deis.Node
+	u.json(&ns, "nodes:list", "web")
+	if len(ns) != 3 {
+		t.Errorf("after the failed scale, %d nodes, want 3", len(ns))
+	}
 }
 
 func lastLine(s string) string {

@@ -204,7 +204,7 @@ func TestDrain(t *testing.T) {
 		states  []string // of n1..n4 after Drain
 	}{
 		{4, nil, []string{"ready", "lost", "ready", "ready"}},
-		{3, nil, []string{"ready", "lost", "ready", "ready"}},              // the lost node goes: nothing to move
+		{3, nil, []string{"ready", "lost", "ready", "ready"}},                // the lost node goes: nothing to move
 		{2, []string{n4.ID}, []string{"ready", "lost", "ready", "draining"}}, // then the newest
 		{1, []string{n3.ID, n4.ID}, []string{"ready", "lost", "draining", "draining"}},
 	} {

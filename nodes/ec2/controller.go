@@ -32,8 +32,8 @@ var refused = silent{nodes.ErrRefused}
 
 type silent struct{ error }
 
-func (silent) Error() string       { return "" }
-func (s silent) Unwrap() error     { return s.error }
+func (silent) Error() string          { return "" }
+func (s silent) Unwrap() error        { return s.error }
 func (silent) Format(fmt.State, rune) {}
 
 // DefaultRegion is the region of a provider whose creds name none.

@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,10 +53,82 @@ func (s *Server) updateConfig(c *gin.Context) {
 			return
 		}
 	}
+	if c.Query("dry_run") == "true" {
+		s.planConfig(c, req)
+		return
+	}
 	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
 		_, rel, err := s.store.UpdateConfig(ctx, appOf(c).ID, req.Values, currentUser(c).Username)
 		return rel, err
 	})
+}
+
+// planConfig answers what a config update would do: the keys it changes
+// (values are not echoed) and the rollout of the next release.
+func (s *Server) planConfig(c *gin.Context, req client.ConfigUpdateRequest) {
+	ctx, a := c.Request.Context(), appOf(c)
+	cur, err := s.store.GetConfig(ctx, a.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var set, unset, same []string
+	for k, v := range req.Values {
+		old, had := cur.Values[k]
+		switch {
+		case v == nil && had:
+			unset = append(unset, k)
+		case v == nil, *v == old && had:
+			same = append(same, k)
+		default:
+			set = append(set, k)
+		}
+	}
+	var parts []string
+	for _, p := range []struct {
+		verb string
+		keys []string
+	}{{"set", set}, {"unset", unset}, {"leave as they are", same}} {
+		if len(p.keys) > 0 {
+			slices.Sort(p.keys)
+			parts = append(parts, p.verb+" "+strings.Join(p.keys, ", "))
+		}
+	}
+	s.planRelease(c, a, a.Structure, "would "+strings.Join(parts, "; "))
+}
+
+// planRelease answers the plan of the release after the latest, with
+// structure.
+func (s *Server) planRelease(c *gin.Context, a client.App, structure map[string]int, summary string) {
+	ctx := c.Request.Context()
+	rels, _, err := s.store.ListReleases(ctx, a.ID, store.PageReq{Limit: 1})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	next := 1
+	if len(rels) > 0 {
+		next = rels[0].Version + 1
+	}
+	s.answerPlan(c, a, structure, next, next, summary)
+}
+
+// answerPlan answers the plan of moving a to release (made as version
+// made, 0 when none) with structure.
+func (s *Server) answerPlan(c *gin.Context, a client.App, structure map[string]int, release, made int, summary string) {
+	plan, err := s.conv.PlanApp(c.Request.Context(), a.ID, structure, release)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	nz := func(cs []client.Container) []client.Container {
+		if cs == nil {
+			return []client.Container{}
+		}
+		return cs
+	}
+	c.JSON(http.StatusOK, client.ReleasePlan{Release: made, Summary: summary,
+		Start: nz(plan.Start), Keep: nz(plan.Keep), Retire: nz(plan.Retire)})
 }
 
 func (s *Server) listBuilds(c *gin.Context) {
@@ -155,9 +230,45 @@ func (s *Server) rollback(c *gin.Context) {
 		fail(c, invalid("version must be positive"))
 		return
 	}
+	if c.Query("dry_run") == "true" {
+		s.planRollback(c, req.Version)
+		return
+	}
 	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
 		return s.store.Rollback(ctx, appOf(c).ID, req.Version, currentUser(c).Username)
 	})
+}
+
+// planRollback answers what a rollback to version (0: the one before the
+// latest) would do, with the store's rules.
+func (s *Server) planRollback(c *gin.Context, version int) {
+	ctx, a := c.Request.Context(), appOf(c)
+	rels, _, err := s.store.ListReleases(ctx, a.ID, store.PageReq{Limit: 1})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if len(rels) == 0 {
+		fail(c, invalid("app %s has no release", a.ID))
+		return
+	}
+	last := rels[0].Version
+	target := version
+	switch {
+	case version == 0 && last == 1:
+		fail(c, invalid("no release before v1"))
+		return
+	case version == 0:
+		target = last - 1
+	case version >= last:
+		fail(c, invalid("v%d is not a release before the current one, v%d", version, last))
+		return
+	}
+	if _, err := s.store.GetRelease(ctx, a.ID, target); err != nil {
+		fail(c, err)
+		return
+	}
+	s.answerPlan(c, a, a.Structure, last+1, last+1, fmt.Sprintf("would roll back to v%d as v%d", target, last+1))
 }
 
 func (s *Server) listContainers(c *gin.Context) {
@@ -207,6 +318,15 @@ func (s *Server) scale(c *gin.Context) {
 			fail(c, invalid("formation %q has no runtime nodes: add some with deis nodes:scale %s LAYER=N", a.Formation, a.Formation))
 			return
 		}
+	}
+	if c.Query("dry_run") == "true" {
+		rel, err := s.conv.Deployed(ctx, a.ID)
+		if err != nil {
+			fail(c, invalid("app %s has no deployed release to scale", a.ID))
+			return
+		}
+		s.answerPlan(c, a, structure, rel.Version, 0, fmt.Sprintf("would scale v%d to %s", rel.Version, structureString(structure)))
+		return
 	}
 	ctx = context.WithoutCancel(ctx)
 	unlock := s.conv.Lock(a.ID)
@@ -316,4 +436,13 @@ func (s *Server) runtimeNodesOf(ctx context.Context, formation string) (int, err
 		}
 	}
 	return n, nil
+}
+
+// structureString is "web=2 worker=1", by type.
+func structureString(structure map[string]int) string {
+	var parts []string
+	for _, t := range slices.Sorted(maps.Keys(structure)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", t, structure[t]))
+	}
+	return strings.Join(parts, " ")
 }

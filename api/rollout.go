@@ -11,6 +11,7 @@ import (
 
 	"github.com/deis/deis/client"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/recipes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -22,6 +23,8 @@ type Converger interface {
 	Deployed(ctx context.Context, app string) (client.Release, error)
 	World(ctx context.Context, f client.Formation) (converge.World, error)
 	Nodes(ctx context.Context, w converge.World, ids []string, p converge.Progress) ([]converge.NodeResult, error)
+	Plan(ctx context.Context, w converge.World, ids []string) ([]converge.NodeResult, error)
+	PlanApp(ctx context.Context, app string, structure map[string]int, release int) (converge.Plan, error)
 }
 
 // hasProcesses reports whether an app's structure runs anything.
@@ -104,6 +107,10 @@ func (s *Server) calculate(c *gin.Context) {
 
 func (s *Server) convergeFormation(c *gin.Context) {
 	f := formationOf(c)
+	if c.Query("dry_run") == "true" {
+		s.planNodes(c, f, nil)
+		return
+	}
 	s.startJob(c, "formation.converge", f.ID, func(ctx context.Context, p *progress) error {
 		return s.convergeNodes(ctx, f, nil, p)
 	})
@@ -111,9 +118,44 @@ func (s *Server) convergeFormation(c *gin.Context) {
 
 func (s *Server) convergeNode(c *gin.Context) {
 	n, f := nodeOf(c), formationOf(c)
+	if c.Query("dry_run") == "true" {
+		s.planNodes(c, f, []string{n.ID})
+		return
+	}
 	s.startJob(c, "node.converge", n.ID, func(ctx context.Context, p *progress) error {
 		return s.convergeNodes(ctx, f, []string{n.ID}, p)
 	})
+}
+
+// planNodes answers what a converge of nodes ids (every node when nil)
+// would change, changing nothing.
+func (s *Server) planNodes(c *gin.Context, f client.Formation, ids []string) {
+	w, err := s.conv.World(c.Request.Context(), f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	results, err := s.conv.Plan(c.Request.Context(), w, ids)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := []client.NodePlan{}
+	for _, r := range results {
+		np := client.NodePlan{Node: r.Node, Changes: []client.PlanChange{}, Error: r.Report.Error}
+		if r.Err != nil {
+			np.Error = r.Err.Error()
+		}
+		for _, res := range r.Report.Resources {
+			if res.Result == recipes.Unchanged {
+				np.Unchanged++
+				continue
+			}
+			np.Changes = append(np.Changes, client.PlanChange{Resource: res.Resource, Result: res.Result, Message: res.Message})
+		}
+		out = append(out, np)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // convergeNodes converges nodes and records each node's report in the job.

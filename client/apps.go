@@ -95,6 +95,27 @@ func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string
 	return r, err
 }
 
+// PlanConfig returns what UpdateConfig would do, changing nothing.
+func (c *Client) PlanConfig(ctx context.Context, app string, values map[string]*string) (ReleasePlan, error) {
+	var r ReleasePlan
+	err := c.post(ctx, p("apps", app, "config")+"?dry_run=true", ConfigUpdateRequest{Values: values}, &r)
+	return r, err
+}
+
+// PlanRollback returns what Rollback would do, changing nothing.
+func (c *Client) PlanRollback(ctx context.Context, app string, version int) (ReleasePlan, error) {
+	var r ReleasePlan
+	err := c.post(ctx, p("apps", app, "releases", "rollback")+"?dry_run=true", RollbackRequest{Version: version}, &r)
+	return r, err
+}
+
+// PlanScale returns what Scale would do, changing nothing.
+func (c *Client) PlanScale(ctx context.Context, app string, req ScaleRequest) (ReleasePlan, error) {
+	var r ReleasePlan
+	err := c.post(ctx, p("apps", app, "scale")+"?dry_run=true", req, &r)
+	return r, err
+}
+
 // ListBuilds returns the builds of an app.
 func (c *Client) ListBuilds(ctx context.Context, app string) ([]Build, error) {
 	return list[Build](ctx, c, p("apps", app, "builds"))

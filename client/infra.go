@@ -200,6 +200,21 @@ func (c *Client) DestroyNode(ctx context.Context, id string) (*Job, error) {
 	return c.jobCall(ctx, http.MethodDelete, p("nodes", id), nil)
 }
 
+// PlanFormation returns what a converge of every node of a formation would
+// change, changing nothing.
+func (c *Client) PlanFormation(ctx context.Context, id string) ([]NodePlan, error) {
+	var out []NodePlan
+	err := c.post(ctx, p("formations", id, "converge")+"?dry_run=true", nil, &out)
+	return out, err
+}
+
+// PlanNode returns what a converge of one node would change.
+func (c *Client) PlanNode(ctx context.Context, id string) ([]NodePlan, error) {
+	var out []NodePlan
+	err := c.post(ctx, p("nodes", id, "converge")+"?dry_run=true", nil, &out)
+	return out, err
+}
+
 // ConvergeNode starts the job that converges one node.
 func (c *Client) ConvergeNode(ctx context.Context, id string) (*Job, error) {
 	return c.jobCall(ctx, http.MethodPost, p("nodes", id, "converge"), nil)

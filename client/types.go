@@ -329,6 +329,32 @@ type ScaleRequest map[string]int
 // NodeScaleRequest sets node counts per layer: {"runtime": 2}.
 type NodeScaleRequest map[string]int
 
+// ReleasePlan is what config:set/unset, scale or rollback would do
+// (--dry-run): the release it would make (0 when none: scale) and how the
+// app's containers would move.
+type ReleasePlan struct {
+	Release int         `json:"release"`
+	Summary string      `json:"summary"`
+	Start   []Container `json:"start"`
+	Keep    []Container `json:"keep"`
+	Retire  []Container `json:"retire"`
+}
+
+// NodePlan is what a converge would change on one node (--dry-run).
+type NodePlan struct {
+	Node      string       `json:"node"`
+	Changes   []PlanChange `json:"changes"`   // resources that would change (or cannot be applied)
+	Unchanged int          `json:"unchanged"` // resources already as desired
+	Error     string       `json:"error,omitempty"`
+}
+
+// PlanChange is one resource a converge would change.
+type PlanChange struct {
+	Resource string `json:"resource"` // e.g. container:deis-web-v3-web.1, nginx_site:deis
+	Result   string `json:"result"`   // "would change", or "failed" when it cannot be applied
+	Message  string `json:"message,omitempty"`
+}
+
 // NodeReconcileRequest compares a formation's cloud machines with its
 // nodes: machines no node names are reported, or adopted as nodes of their
 // layer, or terminated.

@@ -187,20 +187,29 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 			targets = append(targets, n)
 		}
 	}
+	return c.fanOut(targets, func(n client.Node) NodeResult {
+		start := time.Now()
+		rep, err := c.node(ctx, w.Formation, n, dbs[n.ID])
+		r := NodeResult{Node: n.ID, Report: rep, Err: err}
+		p.Printf("%s: %s in %s", n.ID, summary(r), time.Since(start).Round(10*time.Millisecond))
+		return r
+	}), nil
+}
+
+// fanOut runs do on every node, at most Parallel at once, and returns the
+// results in the nodes' order.
+func (c *Converger) fanOut(targets []client.Node, do func(client.Node) NodeResult) []NodeResult {
 	results := make([]NodeResult, len(targets))
 	g := errgroup.Group{}
 	g.SetLimit(max(c.Parallel, 1))
 	for i, n := range targets {
 		g.Go(func() error {
-			start := time.Now()
-			rep, err := c.node(ctx, w.Formation, n, dbs[n.ID])
-			results[i] = NodeResult{Node: n.ID, Report: rep, Err: err}
-			p.Printf("%s: %s in %s", n.ID, summary(results[i]), time.Since(start).Round(10*time.Millisecond))
+			results[i] = do(n)
 			return nil
 		})
 	}
 	g.Wait()
-	return results, nil
+	return results
 }
 
 func contains(ids []string, id string) bool {
@@ -232,24 +241,14 @@ func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node,
 	ctx, cancel := context.WithTimeout(ctx, max(c.StepTimeout, time.Minute))
 	defer cancel()
 	start := time.Now()
-	s, err := c.Sessions.Session(ctx, f, n)
-	if err != nil {
-		return recipes.AgentReport{}, err
-	}
 	if err := c.agentChecksum(); err != nil {
 		return recipes.AgentReport{}, err
 	}
-	var image string
-	var slugs []string
-	if db.Runtime != nil && len(db.Runtime.Containers) > 0 {
-		image = db.Runtime.Containers[0].Image
-		slugs = c.localSlugs(db.Runtime.Containers)
-	}
-	in, err := json.Marshal(db)
+	s, image, slugs, in, err := c.prepare(ctx, f, n, db)
 	if err != nil {
 		return recipes.AgentReport{}, err
 	}
-	res, err := s.Run(ctx, preflight(c.agentSum, image, slugs), bytes.NewReader(in))
+	res, err := s.Run(ctx, preflight(c.agentSum, image, slugs, "apply"), bytes.NewReader(in))
 	if err != nil {
 		return recipes.AgentReport{}, err
 	}
@@ -284,6 +283,90 @@ func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node,
 	return rep, nil
 }
 
+// Plan reports, per node, what a converge of nodes ids (every node when
+// nil) would change, changing nothing: what would be uploaded or loaded,
+// then what the agent would do (deis-node plan). A node whose agent is out
+// of date reports only that: its plan needs the new agent.
+func (c *Converger) Plan(ctx context.Context, w World, ids []string) ([]NodeResult, error) {
+	dbs, err := Render(w)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.agentChecksum(); err != nil {
+		return nil, err
+	}
+	var targets []client.Node
+	for _, n := range w.Nodes {
+		if ids == nil && n.Status.State != nodes.StateLost || contains(ids, n.ID) {
+			targets = append(targets, n)
+		}
+	}
+	return c.fanOut(targets, func(n client.Node) NodeResult {
+		rep, err := c.planNode(ctx, w.Formation, n, dbs[n.ID])
+		return NodeResult{Node: n.ID, Report: rep, Err: err}
+	}), nil
+}
+
+func (c *Converger) planNode(ctx context.Context, f client.Formation, n client.Node, db recipes.Databag) (recipes.AgentReport, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	s, image, slugs, in, err := c.prepare(ctx, f, n, db)
+	if err != nil {
+		return recipes.AgentReport{}, err
+	}
+	res, err := s.Run(ctx, preflight(c.agentSum, image, slugs, "plan"), bytes.NewReader(in))
+	if err != nil {
+		return recipes.AgentReport{}, err
+	}
+	var pre []recipes.ResourceResult
+	if res.ExitCode == preflightMissing {
+		facts := parseFacts(res.Stdout)
+		would := func(resource, msg string) {
+			pre = append(pre, recipes.ResourceResult{Resource: resource, Result: recipes.WouldChange, Message: msg})
+		}
+		if image != "" && !facts.image {
+			would("runner_image:"+image, "load from the controller")
+		}
+		for _, sum := range facts.missing {
+			would("slug_upload:"+shortSum(sum), "upload from the controller")
+		}
+		if facts.agent != c.agentSum {
+			would("agent:"+AgentPath, "upload (the node's resources are planned once it runs the new agent)")
+			return recipes.AgentReport{Node: n.ID, Resources: pre}, nil
+		}
+		if res, err = s.Run(ctx, AgentPath+" plan", bytes.NewReader(in)); err != nil {
+			return recipes.AgentReport{}, err
+		}
+	}
+	var rep recipes.AgentReport
+	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
+		return rep, fmt.Errorf("agent on %s exited %d without a plan: %s", n.ID, res.ExitCode, lastLine(res.Stderr))
+	}
+	rep.Resources = append(pre, rep.Resources...)
+	return rep, nil
+}
+
+// prepare opens a session on n and returns what its preflight needs: the
+// runner image and the slugs the controller holds for db, and db as JSON.
+func (c *Converger) prepare(ctx context.Context, f client.Formation, n client.Node, db recipes.Databag) (s *nodes.Session, image string, slugs []string, in []byte, err error) {
+	if s, err = c.Sessions.Session(ctx, f, n); err != nil {
+		return nil, "", nil, nil, err
+	}
+	if db.Runtime != nil && len(db.Runtime.Containers) > 0 {
+		image = db.Runtime.Containers[0].Image
+		slugs = c.localSlugs(db.Runtime.Containers)
+	}
+	in, err = json.Marshal(db)
+	return s, image, slugs, in, err
+}
+
+func shortSum(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
 // preflightMissing is the preflight script's exit code when something must
 // be put in place before the agent runs.
 const preflightMissing = 97
@@ -302,7 +385,7 @@ type nodeFacts struct {
 // agent's checksum is the one recorded at upload, and the image is looked
 // up in dockerd's tag index before the CLI: hashing 15 MB and starting
 // the docker CLI were most of a no-op converge's CPU.
-func preflight(agent, image string, slugs []string) string {
+func preflight(agent, image string, slugs []string, verb string) string {
 	var b strings.Builder
 	b.WriteString("ok=1\n")
 	fmt.Fprintf(&b, "a=\"$(cat %s.sha256 2>/dev/null) $(stat -c %%s %s 2>/dev/null)\"\n", AgentPath, AgentPath)
@@ -313,7 +396,7 @@ func preflight(agent, image string, slugs []string) string {
 	for _, sum := range slugs {
 		fmt.Fprintf(&b, "test -f %s/%s.tgz || { facts=\"$facts\nmissing %s\"; ok=0; }\n", SlugDir, sum, sum)
 	}
-	fmt.Fprintf(&b, "[ $ok = 1 ] && exec %s apply\nprintf '%%s\\n' \"$facts\"\nexit %d\n", AgentPath, preflightMissing)
+	fmt.Fprintf(&b, "[ $ok = 1 ] && exec %s %s\nprintf '%%s\\n' \"$facts\"\nexit %d\n", AgentPath, verb, preflightMissing)
 	return b.String()
 }
 

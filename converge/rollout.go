@@ -110,6 +110,31 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 	return c.settle(ctx, appID, release, "")
 }
 
+// PlanApp is the plan Rollout would follow to move app to release with
+// structure, computed from the store; nothing changes (--dry-run).
+func (c *Converger) PlanApp(ctx context.Context, appID string, structure map[string]int, release int) (Plan, error) {
+	a, err := c.Store.GetApp(ctx, admin, appID)
+	if err != nil {
+		return Plan{}, err
+	}
+	f, err := c.Store.GetFormation(ctx, admin, a.Formation)
+	if err != nil {
+		return Plan{}, err
+	}
+	w, err := c.World(ctx, f)
+	if err != nil {
+		return Plan{}, err
+	}
+	var all, cur []client.Container
+	for _, st := range w.Apps {
+		all = append(all, st.Containers...)
+		if st.App.ID == appID {
+			cur = st.Containers
+		}
+	}
+	return PlanRollout(runtimeNodes(w), all, cur, structure, release), nil
+}
+
 // phase converges nodes (reloading the world, which the store changed)
 // and returns why it failed, or "".
 func (c *Converger) phase(ctx context.Context, f client.Formation, ids []string, p Progress) string {

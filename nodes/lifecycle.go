@@ -171,6 +171,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		switch {
 		case n.Status.State == StateCreating && m.isCloud(ctx, owner[n.Formation], n.Layer):
 			// ReconcileCloud handles those: their machine may run.
+		case n.Status.State == StateCreating:
 			m.Log.Warn("forgetting a node whose creation was interrupted", "node", n.ID)
 			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err

@@ -11,6 +11,13 @@ import (
 // set. A nil db.Runtime leaves the node's app containers alone; an empty
 // one removes them all. What failed is in the report, never an error.
 func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
+	return run(ctx, db, rt, (*Runtime).Apply, ApplyProxy)
+}
+
+// run runs the runtime and proxy halves of Apply or Plan.
+func run(ctx context.Context, db Databag, rt *Runtime,
+	runtime func(*Runtime, context.Context, RuntimeState) ([]ResourceResult, error),
+	proxy func(context.Context, ProxyState) []ResourceResult) AgentReport {
 	start := time.Now()
 	rep := AgentReport{Node: db.Node, Resources: []ResourceResult{}}
 	var errs []string
@@ -18,7 +25,7 @@ func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
 		if rt == nil || rt.Docker == nil {
 			errs = append(errs, "runtime: no Docker engine")
 		} else {
-			res, err := rt.Apply(ctx, *db.Runtime)
+			res, err := runtime(rt, ctx, *db.Runtime)
 			rep.Resources = append(rep.Resources, res...)
 			if err != nil {
 				errs = append(errs, "runtime: "+err.Error())
@@ -26,7 +33,7 @@ func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
 		}
 	}
 	if db.Proxy != nil {
-		rep.Resources = append(rep.Resources, ApplyProxy(ctx, *db.Proxy)...)
+		rep.Resources = append(rep.Resources, proxy(ctx, *db.Proxy)...)
 	}
 	rep.Error = strings.Join(errs, "; ")
 	rep.Duration = time.Since(start)

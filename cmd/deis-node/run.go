@@ -23,6 +23,7 @@ var (
 )
 
 const usage = `usage: deis-node apply [flags] < databag.json
+       deis-node plan [flags] < databag.json   (what apply would change; changes nothing)
        deis-node version`
 
 // config is deis-node apply's configuration, from flags.
@@ -30,6 +31,7 @@ type config struct {
 	SlugDir string
 	Owner   string
 	Timeout time.Duration
+	Plan    bool // report what would change, change nothing
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -41,11 +43,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version", "--version":
 		fmt.Fprintln(stdout, "deis-node", version)
 		return nil
-	case "apply":
+	case "apply", "plan":
 		cfg, err := parseApply(args[1:], stderr)
 		if err != nil {
 			return err
 		}
+		cfg.Plan = args[0] == "plan"
 		return apply(ctx, cfg, stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "deis-node: unknown command %q\n%s\n", args[0], usage)
@@ -91,7 +94,9 @@ func apply(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.W
 		log.Warn("apply failed", "error", rep.Error)
 		return errFailed
 	}
-	log.Info("applied", "node", rep.Node, "resources", len(rep.Resources), "duration", rep.Duration)
+	if !cfg.Plan {
+		log.Info("applied", "node", rep.Node, "resources", len(rep.Resources), "duration", rep.Duration)
+	}
 	return nil
 }
 
@@ -104,6 +109,9 @@ func applyDatabag(ctx context.Context, cfg config, db recipes.Databag, log *slog
 		}
 		defer cli.Close()
 		rt.Docker = cli
+	}
+	if cfg.Plan {
+		return recipes.Plan(ctx, db, rt), nil
 	}
 	return recipes.Apply(ctx, db, rt), nil
 }

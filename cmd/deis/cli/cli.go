@@ -225,6 +225,3 @@ func distance(a, b string) int {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-// errDryRun answers --dry-run until the controller can compute plans.
-var errDryRun = errors.New("--dry-run is not available yet: the controller has no plan endpoint")

@@ -47,14 +47,11 @@ func (c *cli) configSetCmd() *cobra.Command {
 	var dryRun bool
 	cmd := command("config:set KEY=VALUE ...", "set config values (a new release)", minArgs(1),
 		func(ctx context.Context, args []string) error {
-			if dryRun {
-				return errDryRun
-			}
 			values, err := parseConfigArgs(args)
 			if err != nil {
 				return err
 			}
-			return c.updateConfig(ctx, values)
+			return c.updateConfig(ctx, values, dryRun)
 		})
 	addDryRun(cmd, &dryRun)
 	return cmd
@@ -64,21 +61,18 @@ func (c *cli) configUnsetCmd() *cobra.Command {
 	var dryRun bool
 	cmd := command("config:unset KEY ...", "remove config values (a new release)", minArgs(1),
 		func(ctx context.Context, args []string) error {
-			if dryRun {
-				return errDryRun
-			}
 			values, err := parseUnsetArgs(args)
 			if err != nil {
 				return err
 			}
-			return c.updateConfig(ctx, values)
+			return c.updateConfig(ctx, values, dryRun)
 		})
 	addDryRun(cmd, &dryRun)
 	return cmd
 }
 
 // updateConfig sends a config change and prints the release it made.
-func (c *cli) updateConfig(ctx context.Context, values map[string]*string) error {
+func (c *cli) updateConfig(ctx context.Context, values map[string]*string, dryRun bool) error {
 	name, err := c.appName(ctx)
 	if err != nil {
 		return err
@@ -86,6 +80,13 @@ func (c *cli) updateConfig(ctx context.Context, values map[string]*string) error
 	api, err := c.client()
 	if err != nil {
 		return err
+	}
+	if dryRun {
+		plan, err := api.PlanConfig(ctx, name, values)
+		if err != nil {
+			return err
+		}
+		return c.showReleasePlan(plan)
 	}
 	rel, err := api.UpdateConfig(ctx, name, values)
 	if err != nil {
@@ -104,4 +105,24 @@ func (c *cli) printRelease(r client.Release) error {
 		return fmt.Errorf("release v%d failed: %s", r.Version, orDash(r.Error))
 	}
 	return nil
+}
+
+// showReleasePlan prints what a release change would do (--dry-run).
+func (c *cli) showReleasePlan(plan client.ReleasePlan) error {
+	return c.show(plan, func(w io.Writer) {
+		fmt.Fprintln(w, plan.Summary)
+		if len(plan.Start)+len(plan.Retire) == 0 {
+			fmt.Fprintf(w, "no container would change (%d running as they are)\n", len(plan.Keep))
+			return
+		}
+		for _, ct := range plan.Start {
+			fmt.Fprintf(w, "start  %s.%d v%d on %s\n", ct.Type, ct.Num, ct.Release, ct.Node)
+		}
+		for _, ct := range plan.Keep {
+			fmt.Fprintf(w, "keep   %s.%d v%d on %s\n", ct.Type, ct.Num, ct.Release, ct.Node)
+		}
+		for _, ct := range plan.Retire {
+			fmt.Fprintf(w, "retire %s.%d v%d on %s\n", ct.Type, ct.Num, ct.Release, ct.Node)
+		}
+	})
 }

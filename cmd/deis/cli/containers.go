@@ -47,9 +47,6 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 	var dryRun bool
 	cmd := command("containers:scale TYPE=N ...", "set the number of containers per process type", minArgs(1),
 		func(ctx context.Context, args []string) error {
-			if dryRun {
-				return errDryRun
-			}
 			counts, err := parseCounts(args)
 			if err != nil {
 				return err
@@ -61,6 +58,13 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 			api, err := c.client()
 			if err != nil {
 				return err
+			}
+			if dryRun {
+				plan, err := api.PlanScale(ctx, name, client.ScaleRequest(counts))
+				if err != nil {
+					return err
+				}
+				return c.showReleasePlan(plan)
 			}
 			app, err := api.Scale(ctx, name, client.ScaleRequest(counts))
 			if err != nil {

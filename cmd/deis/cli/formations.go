@@ -152,12 +152,16 @@ func (c *cli) formationsConvergeCmd() *cobra.Command {
 	var jf jobFlags
 	cmd := command("formations:converge ID", "bring every node of a formation to its desired state", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			if jf.dryRun {
-				return errDryRun
-			}
 			api, err := c.client()
 			if err != nil {
 				return err
+			}
+			if jf.dryRun {
+				plans, err := api.PlanFormation(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return c.showPlans(plans)
 			}
 			job, err := api.ConvergeFormation(ctx, args[0])
 			if err != nil {

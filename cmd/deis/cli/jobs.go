@@ -26,7 +26,7 @@ func (f *jobFlags) add(cmd *cobra.Command, withDryRun bool) {
 
 // addDryRun registers --dry-run.
 func addDryRun(cmd *cobra.Command, v *bool) {
-	cmd.Flags().BoolVar(v, "dry-run", false, "print the plan without applying it (not available yet)")
+	cmd.Flags().BoolVar(v, "dry-run", false, "print the plan without applying it")
 }
 
 // followJob follows a job the API answered: progress lines on stderr, then

@@ -172,12 +172,16 @@ func (c *cli) nodesConvergeCmd() *cobra.Command {
 	var jf jobFlags
 	cmd := command("nodes:converge NODE", "bring one node to its desired state", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			if jf.dryRun {
-				return errDryRun
-			}
 			api, err := c.client()
 			if err != nil {
 				return err
+			}
+			if jf.dryRun {
+				plans, err := api.PlanNode(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return c.showPlans(plans)
 			}
 			job, err := api.ConvergeNode(ctx, args[0])
 			if err != nil {
@@ -223,4 +227,35 @@ func (c *cli) nodesSSHCmd() *cobra.Command {
 	cmd.Aliases = []string{"ssh"}
 	cmd.Flags().SetInterspersed(false) // flags after NODE belong to CMD
 	return cmd
+}
+
+// showPlans prints what a converge would change, node by node; a node
+// that could not be planned makes the command fail after printing.
+func (c *cli) showPlans(plans []client.NodePlan) error {
+	if c.json {
+		return c.printJSON(plans)
+	}
+	failed := 0
+	for _, np := range plans {
+		switch {
+		case np.Error != "":
+			failed++
+			fmt.Fprintf(c.stdout, "%s: cannot plan: %s\n", np.Node, np.Error)
+		case len(np.Changes) == 0:
+			fmt.Fprintf(c.stdout, "%s: nothing to change (%d unchanged)\n", np.Node, np.Unchanged)
+		default:
+			fmt.Fprintf(c.stdout, "%s: %d to change, %d unchanged\n", np.Node, len(np.Changes), np.Unchanged)
+		}
+		for _, ch := range np.Changes {
+			line := "  " + ch.Result + ": " + ch.Resource
+			if ch.Message != "" {
+				line += " (" + ch.Message + ")"
+			}
+			fmt.Fprintln(c.stdout, line)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d nodes could not be planned", failed, len(plans))
+	}
+	return nil
 }

@@ -70,9 +70,6 @@ func (c *cli) releasesRollbackCmd() *cobra.Command {
 	var dryRun bool
 	cmd := command("releases:rollback [vN]", "make a new release from vN (default: the one before the current)", rangeArgs(0, 1),
 		func(ctx context.Context, args []string) error {
-			if dryRun {
-				return errDryRun
-			}
 			v := 0
 			if len(args) == 1 {
 				var err error
@@ -87,6 +84,13 @@ func (c *cli) releasesRollbackCmd() *cobra.Command {
 			api, err := c.client()
 			if err != nil {
 				return err
+			}
+			if dryRun {
+				plan, err := api.PlanRollback(ctx, name, v)
+				if err != nil {
+					return err
+				}
+				return c.showReleasePlan(plan)
 			}
 			r, err := api.Rollback(ctx, name, v)
 			if err != nil {

@@ -83,21 +83,20 @@ func (s *Server) scaleNodes(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		// A drained node still here at the end (the move failed, or Scale
+		// removed another first) serves again.
+		defer func() {
+			if err := s.nodes.Undrain(context.WithoutCancel(ctx), drained); err != nil {
+				s.log.Error("undraining nodes", "formation", f.ID, "err", err)
+			}
+		}()
 		if len(drained) > 0 {
 			p.Printf("moving containers off %s", strings.Join(drained, ", "))
 			if err := s.Reschedule(ctx, f.ID, drained, p); err != nil {
-				if uerr := s.nodes.Undrain(context.WithoutCancel(ctx), drained); uerr != nil {
-					s.log.Error("undraining nodes after a failed move", "formation", f.ID, "err", uerr)
-				}
 				return fmt.Errorf("moving containers off the nodes to remove (nothing was destroyed): %w", err)
 			}
 		}
-		err = s.nodes.Scale(ctx, f, req, p)
-		// A drained node that Scale kept (another went first) serves again.
-		if uerr := s.nodes.Undrain(context.WithoutCancel(ctx), drained); uerr != nil {
-			s.log.Error("undraining nodes after a scale", "formation", f.ID, "err", uerr)
-		}
-		if err != nil {
+		if err := s.nodes.Scale(ctx, f, req, p); err != nil {
 			return err
 		}
 		// New proxies get the formation's sites; new runtime nodes the agent.

@@ -169,7 +169,12 @@ func TestDeploy(t *testing.T) {
 	}
 	awaitAnswer(t, addr, host, awkward)
 
-	// A second converge of every node changes nothing.
+	// A second converge of every node changes nothing, and does not upload
+	// the agent again (its checksum recorded at upload is trusted).
+	agentAt := func() string {
+		return alice.ok("nodes:ssh", "shop-runtime-1", "stat", "-c", "%Y.%i", "/var/lib/deis/bin/deis-node")
+	}
+	before := agentAt()
 	_, progress, err := alice.run(nil, "formations:converge", "shop")
 	if err != nil {
 		t.Fatalf("formations:converge: %v\n%s", err, progress)
@@ -178,6 +183,9 @@ func TestDeploy(t *testing.T) {
 		if strings.HasPrefix(line, "shop-") && !strings.Contains(line, " 0 changed") {
 			t.Errorf("second converge changed something: %s", line)
 		}
+	}
+	if after := agentAt(); after != before {
+		t.Errorf("the converge uploaded the agent again: %q then %q", before, after)
 	}
 	alice.ok("apps:destroy", "--app", "hello", "--confirm", "hello")
 	code, _, err := get(addr, host)

@@ -142,6 +142,25 @@ func TestZeroDowntime(t *testing.T) {
 			t.Errorf("container %s of the failed release remains", c.Name)
 		}
 	}
+
+	// Removing a runtime node that runs containers moves them first: no
+	// request fails while the node goes.
+	if by := psByNode(t, alice); by["zd-runtime-2"] == 0 {
+		t.Fatalf("runtime-2 runs nothing to move: %v", by)
+	}
+	l = startLoad(addr, host, 200, 3*time.Minute)
+	_, progress, err := alice.run(nil, "nodes:scale", "zd", "runtime=1")
+	ok, failed, firstErr = l.finish()
+	t.Logf("scale-down under load: %d requests answered, %d failed", ok, failed)
+	if err != nil || !strings.Contains(progress, "moving containers off zd-runtime-2") {
+		t.Errorf("nodes:scale runtime=1: %v\n%s", err, progress)
+	}
+	if failed > 0 {
+		t.Errorf("%d requests failed while a node was removed (first: %q)", failed, firstErr)
+	}
+	if by := psByNode(t, alice); by["zd-runtime-1"] != 2 || len(by) != 1 {
+		t.Errorf("after the scale-down web runs %v, want both on runtime-1", by)
+	}
 	alice.ok("formations:destroy", "zd", "--confirm", "zd")
 }
 

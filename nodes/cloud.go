@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -229,7 +230,7 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, po
 	}
 	var lostIn []string
 	var errs []error
-	for _, key := range slices.Sorted(mapKeys(byProvider)) {
+	for _, key := range slices.Sorted(maps.Keys(byProvider)) {
 		lost, err := m.reconcileProvider(ctx, byProvider[key], nodes, only == nil, policy, p)
 		for _, f := range lost {
 			if !slices.Contains(lostIn, f) {
@@ -436,16 +437,6 @@ func (m *Manager) adoptMachine(ctx context.Context, f client.Formation, li layer
 		return fail(err)
 	}
 	return n, nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func orNone(s string) string {

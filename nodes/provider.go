@@ -78,6 +78,14 @@ type RegionUser interface {
 // provider failing.
 var ErrRefused = errors.New("refused")
 
+// Refused marks err as caused by what the user gave: errors.Is(err,
+// ErrRefused) holds, and its text is err's.
+func Refused(err error) error { return refusedError{err} }
+
+type refusedError struct{ error }
+
+func (e refusedError) Unwrap() []error { return []error{e.error, ErrRefused} }
+
 // Verifier is a provider that can check its credentials with a cheap call.
 type Verifier interface {
 	Verify(ctx context.Context) error

@@ -26,16 +26,6 @@ const (
 	CredRegion          = "region"
 )
 
-// refused marks an error as the user's (nodes.ErrRefused) without changing
-// its text.
-var refused = silent{nodes.ErrRefused}
-
-type silent struct{ error }
-
-func (silent) Error() string          { return "" }
-func (s silent) Unwrap() error        { return s.error }
-func (silent) Format(fmt.State, rune) {}
-
 // DefaultRegion is the region of a provider whose creds name none.
 const DefaultRegion = "us-east-1"
 
@@ -54,17 +44,17 @@ func ParseCreds(creds map[string]string) (Credentials, string, error) {
 	known := []string{CredAccessKeyID, CredSecretAccessKey, CredSessionToken, CredRegion}
 	for k := range creds {
 		if !slices.Contains(known, k) {
-			return Credentials{}, "", fmt.Errorf("ec2 credential %q is unknown: use %s%w", k, strings.Join(known, ", "), refused)
+			return Credentials{}, "", nodes.Refused(fmt.Errorf("ec2 credential %q is unknown: use %s", k, strings.Join(known, ", ")))
 		}
 	}
 	c := Credentials{AccessKeyID: creds[CredAccessKeyID], SecretAccessKey: creds[CredSecretAccessKey], SessionToken: creds[CredSessionToken]}
 	switch {
 	case c.AccessKeyID != "" && c.SecretAccessKey == "":
-		return c, "", fmt.Errorf("ec2 credentials: access_key_id is given but secret_access_key is not%w", refused)
+		return c, "", nodes.Refused(fmt.Errorf("ec2 credentials: access_key_id is given but secret_access_key is not"))
 	case c.AccessKeyID == "" && c.SecretAccessKey != "":
-		return c, "", fmt.Errorf("ec2 credentials: secret_access_key is given but access_key_id is not%w", refused)
+		return c, "", nodes.Refused(fmt.Errorf("ec2 credentials: secret_access_key is given but access_key_id is not"))
 	case c.AccessKeyID == "" && c.SessionToken != "":
-		return c, "", fmt.Errorf("ec2 credentials: session_token needs access_key_id and secret_access_key%w", refused)
+		return c, "", nodes.Refused(fmt.Errorf("ec2 credentials: session_token needs access_key_id and secret_access_key"))
 	}
 	region := creds[CredRegion]
 	if region == "" {
@@ -189,7 +179,7 @@ func (p *Provider) sshCIDR(ctx context.Context, flavor string) (string, error) {
 			continue
 		}
 		if _, err := netip.ParsePrefix(c); err != nil {
-			return "", fmt.Errorf("ec2: ssh_cidr %q is not a CIDR like 203.0.113.7/32%w", c, refused)
+			return "", nodes.Refused(fmt.Errorf("ec2: ssh_cidr %q is not a CIDR like 203.0.113.7/32", c))
 		}
 		return c, nil
 	}

@@ -147,7 +147,7 @@ func (p *Provider) Verify(ctx context.Context) error {
 	if p.cfg.Creds.AccessKeyID == "" && p.creds != nil {
 		// The controller's own credentials: say plainly when there are none.
 		if _, err := p.creds.Retrieve(ctx); err != nil {
-			return fmt.Errorf("the controller has no AWS credentials of its own (environment, shared files or instance role): give --creds access_key_id=... secret_access_key=...%w", refused)
+			return nodes.Refused(fmt.Errorf("the controller has no AWS credentials of its own (environment, shared files or instance role): give --creds access_key_id=... secret_access_key=..."))
 		}
 	}
 	_, err := p.client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{RegionNames: []string{p.cfg.Region}})
@@ -186,13 +186,13 @@ func explain(op string, err error, hint string) error {
 	msg := oneLine(ae.ErrorMessage())
 	switch code := ae.ErrorCode(); code {
 	case "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "ExpiredToken", "RequestExpired":
-		return fmt.Errorf("the AWS credentials were refused: %s (%s)%w", msg, code, refused)
+		return nodes.Refused(fmt.Errorf("the AWS credentials were refused: %s (%s)", msg, code))
 	case "UnauthorizedOperation", "AccessDenied", "AccessDeniedException":
 		// The message carries a long encoded blob: keep its first sentence.
 		if i := strings.Index(msg, ". "); i > 0 {
 			msg = msg[:i+1]
 		}
-		return fmt.Errorf("the AWS credentials may not call ec2:%s (%s): %s%w", op, code, msg, refused)
+		return nodes.Refused(fmt.Errorf("the AWS credentials may not call ec2:%s (%s): %s", op, code, msg))
 	case "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "InsufficientCapacity", "Unsupported":
 		return fmt.Errorf("AWS has no capacity for %s (%s): %s; %s", hint, code, msg, suggest(hint))
 	case "RequestLimitExceeded", "Throttling", "ThrottlingException":

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,25 @@ func TestDestroyLayer(t *testing.T) {
 	}
 	if len(f.Calls("DeleteSecurityGroup")) != 3 {
 		t.Fatalf("DeleteSecurityGroup calls = %d, want 3 (no DependencyViolation)", len(f.Calls("DeleteSecurityGroup")))
+	}
+}
+
+// TestEnsureLayerNameCollision: layer a-b of formation web and layer b of
+// formation web-a are both named deis-web-a-b; the second is refused (the
+// user's to fix), not given the first one's group.
+func TestEnsureLayerNameCollision(t *testing.T) {
+	f := newFake(t)
+	p := newProvider(t, f, 1)
+	ctx := context.Background()
+	if _, err := p.EnsureLayer(ctx, LayerSpec{Formation: "web", Layer: "a-b", PublicKey: testKey, ControllerCIDR: "198.51.100.7/32"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.EnsureLayer(ctx, LayerSpec{Formation: "web-a", Layer: "b", PublicKey: testKey, ControllerCIDR: "198.51.100.7/32"})
+	if err == nil || !errors.Is(err, nodes.ErrRefused) || !strings.Contains(err.Error(), "security group deis-web-a-b exists but was not made for web-a/b") {
+		t.Fatalf("colliding layer: %v", err)
+	}
+	// The same layer again reuses its own groups.
+	if _, err := p.EnsureLayer(ctx, LayerSpec{Formation: "web", Layer: "a-b", PublicKey: testKey, ControllerCIDR: "198.51.100.7/32"}); err != nil {
+		t.Fatalf("rebuilding a layer: %v", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/deis/deis/nodes"
 )
 
 // Container ports published by nodes: reachable from the formation's own
@@ -200,8 +202,8 @@ func (p *Provider) ensureGroup(ctx context.Context, region, vpc, name, formation
 	// deis-web-a-b): reuse only a group made for this very layer.
 	t := tagsOf(gs[0].Tags)
 	if t[TagController] != p.cfg.Controller || t[TagFormation] != formation || t[TagLayer] != layer {
-		return "", fmt.Errorf("ec2: security group %s exists but was not made for %s (tags %s=%q %s=%q %s=%q): rename the formation or layer, or remove the group%w",
-			name, strings.TrimSuffix(formation+"/"+layer, "/"), TagController, t[TagController], TagFormation, t[TagFormation], TagLayer, t[TagLayer], refused)
+		return "", nodes.Refused(fmt.Errorf("ec2: security group %s exists but was not made for %s (tags %s=%q %s=%q %s=%q): rename the formation or layer, or remove the group",
+			name, strings.TrimSuffix(formation+"/"+layer, "/"), TagController, t[TagController], TagFormation, t[TagFormation], TagLayer, t[TagLayer]))
 	}
 	return aws.ToString(gs[0].GroupId), nil
 }

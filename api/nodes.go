@@ -27,7 +27,7 @@ type NodeManager interface {
 	VerifyProvider(ctx context.Context, typ string, creds map[string]string) ([]nodes.FlavorSeed, error)
 	BuildLayer(ctx context.Context, f client.Formation, layer string) error
 	TeardownLayer(ctx context.Context, f client.Formation, layer string) error
-	TeardownLayers(ctx context.Context, f client.Formation) error
+	TeardownFormation(ctx context.Context, f client.Formation) error
 	Drain(ctx context.Context, f client.Formation, want map[string]int) ([]string, error)
 	Undrain(ctx context.Context, ids []string) error
 	ReconcileCloud(ctx context.Context, only *client.Formation, policy nodes.CloudPolicy, p nodes.Progress) ([]string, error)
@@ -133,8 +133,13 @@ func (s *Server) adoptNode(c *gin.Context) {
 		return
 	}
 	s.startJob(c, "nodes.create", f.ID, func(ctx context.Context, p *progress) error {
-		_, err := s.nodes.Adopt(ctx, f, req.Layer, req.Address, p)
-		return err
+		n, err := s.nodes.Adopt(ctx, f, req.Layer, req.Address, p)
+		if err != nil {
+			return err
+		}
+		// Converged now, the node has the agent and the runner image before
+		// its first container: a deploy onto it transfers no image.
+		return s.convergeNodes(ctx, f, []string{n.ID}, p)
 	})
 }
 
@@ -247,7 +252,7 @@ func (s *Server) destroyFormation(c *gin.Context) {
 		if err := s.nodes.DestroyAll(ctx, f, p); err != nil {
 			return err
 		}
-		if err := s.nodes.TeardownLayers(ctx, f); err != nil {
+		if err := s.nodes.TeardownFormation(ctx, f); err != nil {
 			return err
 		}
 		if err := s.store.DeleteFormation(ctx, f.ID); err != nil {

@@ -271,7 +271,14 @@ func (s *Server) planRollback(c *gin.Context, version int) {
 	s.answerPlan(c, a, a.Structure, last+1, last+1, fmt.Sprintf("would roll back to v%d as v%d", target, last+1))
 }
 
+// listContainers answers the app's containers, refreshed first from their
+// nodes (refresh=false skips that): what the engines say now.
 func (s *Server) listContainers(c *gin.Context) {
+	if c.Query("refresh") != "false" {
+		if err := s.conv.Refresh(c.Request.Context(), appOf(c).ID); err != nil {
+			logger(c).Warn("refreshing containers", "app", appOf(c).ID, "err", err)
+		}
+	}
 	list(c, func(p store.PageReq) ([]client.Container, int, error) {
 		return s.store.ListContainers(c.Request.Context(), appOf(c).ID, p)
 	})

@@ -25,6 +25,7 @@ type Converger interface {
 	Nodes(ctx context.Context, w converge.World, ids []string, p converge.Progress) ([]converge.NodeResult, error)
 	Plan(ctx context.Context, w converge.World, ids []string) ([]converge.NodeResult, error)
 	PlanApp(ctx context.Context, app string, structure map[string]int, release int) (converge.Plan, error)
+	Refresh(ctx context.Context, app string) error
 }
 
 // hasProcesses reports whether an app's structure runs anything.

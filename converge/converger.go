@@ -37,6 +37,8 @@ type Store interface {
 	ListFormationApps(ctx context.Context, formation string) ([]client.App, error)
 	ListFormationContainers(ctx context.Context, formation string) ([]client.Container, error)
 	ReplaceContainers(ctx context.Context, app string, cs []client.Container) error
+	ListContainers(ctx context.Context, app string, p store.PageReq) ([]client.Container, int, error)
+	ObserveContainers(ctx context.Context, node, app string, obs []client.ContainerObservation, at time.Time) error
 	GetApp(ctx context.Context, v store.Viewer, id string) (client.App, error)
 	GetRelease(ctx context.Context, app string, version int) (client.Release, error)
 	ListReleases(ctx context.Context, app string, p store.PageReq) ([]client.Release, int, error)
@@ -75,7 +77,10 @@ type Converger struct {
 	Parallel      int
 	Drain         time.Duration
 	HealthTimeout time.Duration
-	StepTimeout   time.Duration
+	// Grace is how long new containers of types other than web must keep
+	// running to be healthy.
+	Grace       time.Duration
+	StepTimeout time.Duration
 
 	agentOnce sync.Once
 	agentSum  string
@@ -87,7 +92,7 @@ type Converger struct {
 
 // World loads everything formation f's databags are rendered from.
 func (c *Converger) World(ctx context.Context, f client.Formation) (World, error) {
-	w := World{Formation: f, HealthTimeout: c.HealthTimeout, SlugURL: func(b client.Build) string { return b.SlugURL }}
+	w := World{Formation: f, HealthTimeout: c.HealthTimeout, Grace: c.Grace, SlugURL: func(b client.Build) string { return b.SlugURL }}
 	var err error
 	if w.Layers, _, err = c.Store.ListLayers(ctx, f.ID, store.PageReq{}); err != nil {
 		return w, err
@@ -120,12 +125,23 @@ func (c *Converger) World(ctx context.Context, f client.Formation) (World, error
 		}
 		w.Apps = append(w.Apps, st)
 	}
-	if len(all) > 0 {
+	// Runtime nodes keep the runner image loaded, so it is needed as soon
+	// as there is one; but only containers make its absence an error (a
+	// controller without an engine may still manage empty nodes).
+	if len(all) > 0 || hasRuntime(w) {
 		if w.RunnerImage, err = c.Images.EnsureRunner(ctx); err != nil {
-			return w, fmt.Errorf("runner image: %w", err)
+			if len(all) > 0 {
+				return w, fmt.Errorf("runner image: %w", err)
+			}
+			c.Log.Debug("no runner image for the formation's empty runtime nodes", "formation", f.ID, "err", err)
 		}
 	}
 	return w, nil
+}
+
+// hasRuntime reports whether the world has a runtime node.
+func hasRuntime(w World) bool {
+	return len(runtimeNodes(w)) > 0
 }
 
 func (c *Converger) loadRelease(ctx context.Context, app string, version int) (Release, error) {
@@ -191,6 +207,12 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 		start := time.Now()
 		rep, err := c.node(ctx, w.Formation, n, dbs[n.ID])
 		r := NodeResult{Node: n.ID, Report: rep, Err: err}
+		if err == nil && rep.Containers != nil {
+			// What the engine says now: a container that died shows.
+			if oerr := c.Store.ObserveContainers(ctx, n.ID, "", observations(rep.Containers), start); oerr != nil {
+				c.Log.Warn("recording container states", "node", n.ID, "err", oerr)
+			}
+		}
 		p.Printf("%s: %s in %s", n.ID, summary(r), time.Since(start).Round(10*time.Millisecond))
 		return r
 	}), nil
@@ -261,7 +283,7 @@ func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node,
 			}
 		}
 		if image != "" && !facts.image {
-			if err := c.loadImage(ctx, s, image); err != nil {
+			if err := c.loadImage(ctx, s, image, facts.imageFile); err != nil {
 				return recipes.AgentReport{}, err
 			}
 		}
@@ -325,7 +347,7 @@ func (c *Converger) planNode(ctx context.Context, f client.Formation, n client.N
 			pre = append(pre, recipes.ResourceResult{Resource: resource, Result: recipes.WouldChange, Message: msg})
 		}
 		if image != "" && !facts.image {
-			would("runner_image:"+image, "load from the controller")
+			would("runner_image:"+image, "load from "+imageSource(facts.imageFile))
 		}
 		for _, sum := range facts.missing {
 			would("slug_upload:"+shortSum(sum), "upload from the controller")
@@ -352,8 +374,8 @@ func (c *Converger) prepare(ctx context.Context, f client.Formation, n client.No
 	if s, err = c.Sessions.Session(ctx, f, n); err != nil {
 		return nil, "", nil, nil, err
 	}
-	if db.Runtime != nil && len(db.Runtime.Containers) > 0 {
-		image = db.Runtime.Containers[0].Image
+	if db.Runtime != nil {
+		image = db.Runtime.Image
 		slugs = c.localSlugs(db.Runtime.Containers)
 	}
 	in, err = json.Marshal(db)
@@ -374,7 +396,8 @@ const preflightMissing = 97
 // nodeFacts is what the preflight learns of a node that is not ready.
 type nodeFacts struct {
 	agent   string   // "sha256 size" of the installed agent, as recorded at upload
-	image   bool     // the runner image is loaded
+	image     bool // the runner image is loaded
+	imageFile bool // the node sees the image's archive (docker nodes)
 	missing []string // slugs (sha256) the controller has and the node lacks
 }
 
@@ -391,7 +414,8 @@ func preflight(agent, image string, slugs []string, verb string) string {
 	fmt.Fprintf(&b, "a=\"$(cat %s.sha256 2>/dev/null) $(stat -c %%s %s 2>/dev/null)\"\n", AgentPath, AgentPath)
 	fmt.Fprintf(&b, "facts=\"agent $a\"; [ \"$a\" = %q ] || ok=0\n", agent)
 	if image != "" {
-		fmt.Fprintf(&b, "if { grep -qsF '\"%s\"' /var/lib/docker/image/*/repositories.json || docker image inspect %s >/dev/null 2>&1; }; then facts=\"$facts\nimage\"; else ok=0; fi\n", image, image)
+		fmt.Fprintf(&b, "if { grep -qsF '\"%s\"' /var/lib/docker/image/*/repositories.json || docker image inspect %s >/dev/null 2>&1; }; then facts=\"$facts\nimage\"; else ok=0; ", image, image)
+		fmt.Fprintf(&b, "test -f %s && facts=\"$facts\nimagefile\"; fi\n", archivePath(image))
 	}
 	for _, sum := range slugs {
 		fmt.Fprintf(&b, "test -f %s/%s.tgz || { facts=\"$facts\nmissing %s\"; ok=0; }\n", SlugDir, sum, sum)
@@ -409,6 +433,8 @@ func parseFacts(out []byte) nodeFacts {
 			f.agent = fields[1] + " " + fields[2]
 		case len(fields) == 1 && fields[0] == "image":
 			f.image = true
+		case len(fields) == 1 && fields[0] == "imagefile":
+			f.imageFile = true
 		case len(fields) == 2 && fields[0] == "missing":
 			f.missing = append(f.missing, fields[1])
 		}
@@ -449,15 +475,20 @@ func (c *Converger) uploadAgent(ctx context.Context, s *nodes.Session) error {
 	return s.Upload(ctx, AgentPath+".sha256", strings.NewReader(sum+"\n"), 0o644)
 }
 
-// loadImage streams the runner image from the controller's engine into the
-// node's.
-func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image string) error {
-	rc, err := c.Images.Save(ctx, image)
-	if err != nil {
-		return fmt.Errorf("saving %s: %w", image, err)
+// loadImage loads the runner image into the node's engine: from its
+// archive when the node sees it (docker nodes mount the controller's), else
+// streamed from the controller over SSH.
+func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image string, fromFile bool) error {
+	cmd, in := "docker load -q -i "+archivePath(image), io.Reader(nil)
+	if !fromFile {
+		rc, err := c.Images.Save(ctx, image)
+		if err != nil {
+			return fmt.Errorf("saving %s: %w", image, err)
+		}
+		defer rc.Close()
+		cmd, in = "docker load -q", rc
 	}
-	defer rc.Close()
-	res, err := s.Run(ctx, "docker load -q", rc)
+	res, err := s.Run(ctx, cmd, in)
 	if err != nil {
 		return fmt.Errorf("loading %s on %s: %w", image, s.Node.ID, err)
 	}
@@ -465,6 +496,18 @@ func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image strin
 		return fmt.Errorf("loading %s on %s: %s", image, s.Node.ID, lastLine(res.Stderr))
 	}
 	return nil
+}
+
+// archivePath is where a node sees image's archive, if it does.
+func archivePath(image string) string {
+	return nodes.NodeArchiveDir + "/" + nodes.ArchiveName(image)
+}
+
+func imageSource(fromFile bool) string {
+	if fromFile {
+		return "its archive on the node"
+	}
+	return "the controller"
 }
 
 // localSlugs returns the slugs of specs the controller stores itself.

@@ -46,6 +46,7 @@ type World struct {
 	Apps          []AppState
 	RunnerImage   string
 	HealthTimeout time.Duration
+	Grace         time.Duration
 	// SlugURL returns where nodes fetch a build's slug.
 	SlugURL func(client.Build) string
 }
@@ -62,7 +63,7 @@ func Render(w World) (map[string]recipes.Databag, error) {
 		l := layers[n.Layer]
 		db := recipes.Databag{Node: n.ID}
 		if l.Runtime {
-			db.Runtime = &recipes.RuntimeState{Containers: []recipes.ContainerSpec{}, HealthTimeout: w.HealthTimeout}
+			db.Runtime = &recipes.RuntimeState{Containers: []recipes.ContainerSpec{}, HealthTimeout: w.HealthTimeout, Grace: w.Grace, Image: w.RunnerImage}
 		}
 		if l.Proxy {
 			proxies = append(proxies, n.ID)

@@ -47,7 +47,7 @@ func TestRender(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := World{
 				Formation: client.Formation{ID: "f", Domain: tt.domain}, Layers: layers, Nodes: nodes,
-				Apps: []AppState{app}, RunnerImage: "runner:1", HealthTimeout: 5 * time.Second,
+				Apps: []AppState{app}, RunnerImage: "runner:1", HealthTimeout: 5 * time.Second, Grace: 2 * time.Second,
 				SlugURL: func(b client.Build) string { return b.SlugURL },
 			}
 			got, err := Render(w)
@@ -56,9 +56,9 @@ func TestRender(t *testing.T) {
 			}
 			want := map[string]recipes.Databag{
 				"f-proxy-1": {Node: "f-proxy-1", Proxy: &recipes.ProxyState{Sites: tt.wantSites}},
-				"f-runtime-1": {Node: "f-runtime-1", Runtime: &recipes.RuntimeState{HealthTimeout: 5 * time.Second,
+				"f-runtime-1": {Node: "f-runtime-1", Runtime: &recipes.RuntimeState{HealthTimeout: 5 * time.Second, Grace: 2 * time.Second, Image: "runner:1",
 					Containers: []recipes.ContainerSpec{spec(1, 3, 10001, "web", "./web", "x=y \"q\"")}}},
-				"f-runtime-2": {Node: "f-runtime-2", Runtime: &recipes.RuntimeState{HealthTimeout: 5 * time.Second,
+				"f-runtime-2": {Node: "f-runtime-2", Runtime: &recipes.RuntimeState{HealthTimeout: 5 * time.Second, Grace: 2 * time.Second, Image: "runner:1",
 					Containers: []recipes.ContainerSpec{
 						spec(1, 4, 10001, "web", "./web", "new"),
 						spec(2, 3, 10003, "web", "./web", "x=y \"q\""),

@@ -250,8 +250,8 @@ func (u *user) git(args ...string) string {
 	return string(out)
 }
 
-// checkNoLeftovers fails the test when node containers of the controller
-// that used dataDir remain, and removes them.
+// checkNoLeftovers fails the test when node containers or networks of the
+// controller that used dataDir remain, and removes them.
 func checkNoLeftovers(t *testing.T, dataDir string) {
 	id, err := os.ReadFile(filepath.Join(dataDir, "controller-id"))
 	if err != nil {
@@ -266,6 +266,27 @@ func checkNoLeftovers(t *testing.T, dataDir string) {
 		t.Errorf("%d node containers left behind: %v", len(left), left)
 		exec.Command("docker", append([]string{"rm", "-f"}, left...)...).Run()
 	}
+	// Destroying a formation removes its network.
+	if nets := formationNetworks(t, strings.TrimSpace(string(id)), ""); len(nets) > 0 {
+		t.Errorf("%d formation networks left behind: %v", len(nets), nets)
+		exec.Command("docker", append([]string{"network", "rm"}, nets...)...).Run()
+	}
+}
+
+// formationNetworks lists the IDs of the node networks controller made
+// (for formation, when not empty).
+func formationNetworks(t *testing.T, controller, formation string) []string {
+	t.Helper()
+	args := []string{"network", "ls", "-q", "--no-trunc", "--filter", "label=deis.controller=" + controller}
+	if formation != "" {
+		args = append(args, "--filter", "label=deis.formation="+formation)
+	}
+	out, err := exec.Command("docker", args...).Output()
+	if err != nil {
+		t.Errorf("listing networks: %v", err)
+		return nil
+	}
+	return strings.Fields(string(out))
 }
 
 // api GETs an API path as the user (with the token the CLI stored) and

@@ -99,9 +99,10 @@ func (m *Manager) onCloud(ctx context.Context, f client.Formation, layer string)
 	return cloud(p.Type), nil
 }
 
-// TeardownLayers tears down every layer of a formation (before the
-// formation goes).
-func (m *Manager) TeardownLayers(ctx context.Context, f client.Formation) error {
+// TeardownFormation tears down every layer of a formation at its
+// provider, then the formation's node network on the local engine (after
+// its nodes are destroyed, before the formation goes).
+func (m *Manager) TeardownFormation(ctx context.Context, f client.Formation) error {
 	ls, _, err := m.Store.ListLayers(ctx, f.ID, store.PageReq{})
 	if err != nil {
 		return err
@@ -110,6 +111,9 @@ func (m *Manager) TeardownLayers(ctx context.Context, f client.Formation) error 
 		if err := m.TeardownLayer(ctx, f, l.ID); err != nil {
 			return err
 		}
+	}
+	if m.Providers.Docker != nil {
+		return m.Providers.Docker.RemoveNetwork(ctx, f.ID)
 	}
 	return nil
 }

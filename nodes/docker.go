@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -31,9 +33,6 @@ const (
 	LabelController = "deis.controller"
 )
 
-// NetworkName is the bridge network node containers live on.
-const NetworkName = "deis-nodes"
-
 // nodeCaps is every capability but SYS_RESOURCE: --privileged fails on
 // machines whose bounding set lacks it (LAB.md), and this is what works.
 var nodeCaps = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
@@ -51,11 +50,14 @@ type dockerAPI interface {
 	ContainerList(ctx context.Context, opts client.ContainerListOptions) (client.ContainerListResult, error)
 	CopyToContainer(ctx context.Context, id string, opts client.CopyToContainerOptions) (client.CopyToContainerResult, error)
 	NetworkCreate(ctx context.Context, name string, opts client.NetworkCreateOptions) (client.NetworkCreateResult, error)
-	NetworkInspect(ctx context.Context, id string, opts client.NetworkInspectOptions) (client.NetworkInspectResult, error)
+	NetworkList(ctx context.Context, opts client.NetworkListOptions) (client.NetworkListResult, error)
+	NetworkRemove(ctx context.Context, id string, opts client.NetworkRemoveOptions) (client.NetworkRemoveResult, error)
 }
 
 // Docker makes nodes as containers on the local Docker engine that behave
-// like small VMs: their own sshd, dockerd and nginx (LAB.md).
+// like small VMs: their own sshd, dockerd and nginx (LAB.md). Each
+// formation's nodes share a bridge network of their own: proxies reach the
+// formation's runtime nodes there, and other formations' nodes cannot.
 type Docker struct {
 	API    dockerAPI
 	Images *Images
@@ -63,6 +65,8 @@ type Docker struct {
 	// Controller is the id of the controller this provider works for; it
 	// labels what it makes and lists only that.
 	Controller string
+
+	netMu sync.Mutex // one network creation or removal at a time
 }
 
 // NewDocker returns the docker provider on engine api for controller.
@@ -91,7 +95,8 @@ func (d *Docker) Create(ctx context.Context, s Spec) (Machine, error) {
 	if err != nil {
 		return Machine{}, fmt.Errorf("node image: %w", err)
 	}
-	if err := d.ensureNetwork(ctx); err != nil {
+	netID, err := d.formationNetwork(ctx, s.Formation)
+	if err != nil {
 		return Machine{}, err
 	}
 	hc := &container.HostConfig{
@@ -104,7 +109,13 @@ func (d *Docker) Create(ctx context.Context, s Spec) (Machine, error) {
 		CgroupnsMode:  container.CgroupnsModeHost,
 		Tmpfs:         map[string]string{"/var/lib/docker": "exec"},
 		Resources:     container.Resources{DeviceCgroupRules: []string{"a *:* rwm"}},
-		NetworkMode:   container.NetworkMode(NetworkName),
+		NetworkMode:   container.NetworkMode(netID),
+	}
+	if dir := d.Images.ArchiveDir; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return Machine{}, fmt.Errorf("image archive dir: %w", err)
+		}
+		hc.Binds = []string{dir + ":" + NodeArchiveDir + ":ro"}
 	}
 	cfg := &container.Config{
 		Image:    img,
@@ -166,8 +177,11 @@ func (d *Docker) inspect(ctx context.Context, id string) (Machine, error) {
 		Running: c.State != nil && c.State.Running,
 	}
 	if c.NetworkSettings != nil {
-		if ep := c.NetworkSettings.Networks[NetworkName]; ep != nil && ep.IPAddress.IsValid() {
-			m.Address = ep.IPAddress.String()
+		// A node container is on one network: its formation's.
+		for _, ep := range c.NetworkSettings.Networks {
+			if ep != nil && ep.IPAddress.IsValid() {
+				m.Address = ep.IPAddress.String()
+			}
 		}
 		for _, b := range c.NetworkSettings.Ports[network.MustParsePort("80/tcp")] {
 			if b.HostPort != "" {
@@ -176,7 +190,7 @@ func (d *Docker) inspect(ctx context.Context, id string) (Machine, error) {
 		}
 	}
 	if m.Running && m.Address == "" {
-		return m, fmt.Errorf("node container %s has no address on network %s", shortID(id), NetworkName)
+		return m, fmt.Errorf("node container %s has no network address", shortID(id))
 	}
 	return m, nil
 }
@@ -207,17 +221,6 @@ func (d *Docker) List(ctx context.Context) ([]Machine, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-func (d *Docker) ensureNetwork(ctx context.Context) error {
-	if _, err := d.API.NetworkInspect(ctx, NetworkName, client.NetworkInspectOptions{}); err == nil {
-		return nil
-	}
-	_, err := d.API.NetworkCreate(ctx, NetworkName, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelManaged: "1"}})
-	if err != nil && !strings.Contains(err.Error(), "already exists") {
-		return fmt.Errorf("creating network %s: %w", NetworkName, err)
-	}
-	return nil
 }
 
 // authorizedKeysTar is a tar of .ssh/authorized_keys (0600 in a 0700 dir),

@@ -60,8 +60,12 @@ type Images struct {
 	CABundle string
 	// Mirror is the Debian mirror for debootstrap.
 	Mirror string
+	// ArchiveDir, when set, keeps a docker save archive of the runner
+	// image that node containers mount at NodeArchiveDir.
+	ArchiveDir string
 
-	mu sync.Mutex
+	mu     sync.Mutex // one build at a time
+	archMu sync.Mutex // one archive write at a time
 }
 
 // EnsureBase returns BaseImage, making it when missing: from a local
@@ -152,14 +156,15 @@ func (im *Images) EnsureNode(ctx context.Context, kind string) (string, error) {
 }
 
 // EnsureRunner returns the runner image slugs run in, building it when its
-// content changed.
+// content changed, and archives it when there is an ArchiveDir, so that
+// docker nodes find it there.
 func (im *Images) EnsureRunner(ctx context.Context) (string, error) {
-	return im.ensure(ctx, "runner", "runner.Dockerfile", "")
-}
-
-// Save streams an image as a tar, for docker load on a node.
-func (im *Images) Save(ctx context.Context, image string) (io.ReadCloser, error) {
-	return im.Docker.ImageSave(ctx, []string{image})
+	tag, err := im.ensure(ctx, "runner", "runner.Dockerfile", "")
+	if err != nil || im.ArchiveDir == "" {
+		return tag, err
+	}
+	_, err = im.Archive(ctx, tag)
+	return tag, err
 }
 
 func (im *Images) ensure(ctx context.Context, name, dockerfile, pkgs string) (string, error) {

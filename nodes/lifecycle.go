@@ -130,7 +130,9 @@ func (m *Manager) Trust(ctx context.Context, n client.Node) (client.Node, error)
 // Reconcile compares what the docker provider runs with the store, at
 // controller start (after ReconcileCloud): machines no node names are destroyed (a controller that
 // died mid-scale leaves them), nodes still "creating" are destroyed and
-// forgotten, and nodes whose machine is gone are marked lost.
+// forgotten, nodes whose machine is gone are marked lost, and networks of
+// formations the store does not know (or the shared one older versions
+// made) are removed when unused.
 func (m *Manager) Reconcile(ctx context.Context) error {
 	if m.Providers.Docker == nil {
 		return nil
@@ -166,6 +168,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	owner := map[string]client.Formation{}
 	for _, f := range forms {
 		owner[f.ID] = f
+	}
+	if _, err := m.Providers.Docker.pruneNetworks(ctx, func(f string) bool { _, ok := owner[f]; return ok }); err != nil {
+		return err
 	}
 	for _, n := range nodes {
 		switch {

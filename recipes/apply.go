@@ -10,8 +10,17 @@ import (
 // with rt when db.Runtime is set, then the proxy recipe when db.Proxy is
 // set. A nil db.Runtime leaves the node's app containers alone; an empty
 // one removes them all. What failed is in the report, never an error.
+// The report ends with the state of every app container on the node.
 func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
-	return run(ctx, db, rt, (*Runtime).Apply, ApplyProxy)
+	rep := run(ctx, db, rt, (*Runtime).Apply, ApplyProxy)
+	if db.Runtime != nil && rt != nil && rt.Docker != nil {
+		cs, err := rt.Status(ctx, "")
+		if err != nil {
+			rep.Error = strings.TrimPrefix(rep.Error+"; status: "+err.Error(), "; ")
+		}
+		rep.Containers = cs
+	}
+	return rep
 }
 
 // run runs the runtime and proxy halves of Apply or Plan.

@@ -18,9 +18,17 @@ type Databag struct {
 // RuntimeState is the app containers a runtime node runs.
 type RuntimeState struct {
 	Containers []ContainerSpec `json:"containers"`
+	// Image is the runner image the node keeps loaded, with or without
+	// containers, so that the first container it starts needs no transfer.
+	// The controller puts it in place before the agent runs.
+	Image string `json:"image,omitempty"`
 	// HealthTimeout bounds how long the agent waits for a new container to
 	// answer on its port before reporting it unhealthy.
 	HealthTimeout time.Duration `json:"health_timeout"`
+	// Grace is how long a new container of a type other than web (a
+	// worker, a clock: they take no traffic and may listen on nothing)
+	// must keep running to be healthy.
+	Grace time.Duration `json:"grace,omitempty"`
 }
 
 // ContainerSpec is one app container. Its Docker name is Name(); two specs
@@ -42,8 +50,9 @@ type ContainerSpec struct {
 	Image string `json:"image"`
 	// Slug is where to fetch the slug (a tar.gz of /app) and its sha256.
 	Slug SlugRef `json:"slug"`
-	// HealthPath, when set, is an HTTP path that must answer 2xx or 3xx;
-	// otherwise the port accepting connections is healthy.
+	// HealthPath, when set, is an HTTP path a web container must answer
+	// with 2xx or 3xx; otherwise its port accepting connections is healthy.
+	// Other types are healthy when they keep running (RuntimeState.Grace).
 	HealthPath string `json:"health_path,omitempty"`
 }
 
@@ -76,6 +85,9 @@ type AgentReport struct {
 	Resources []ResourceResult `json:"resources"`
 	Duration  time.Duration    `json:"duration"`
 	Error     string           `json:"error,omitempty"`
+	// Containers is the state of the node's app containers once applied;
+	// null on nodes without a runtime, or when the engine could not say.
+	Containers []ContainerStatus `json:"containers"`
 }
 
 // Resource outcomes.

@@ -38,6 +38,14 @@ const (
 // DefaultHealthTimeout bounds the health check when RuntimeState has none.
 const DefaultHealthTimeout = 30 * time.Second
 
+// DefaultGrace is how long a new non-web container must keep running when
+// RuntimeState has no Grace.
+const DefaultGrace = 3 * time.Second
+
+// WebType is the one process type that takes traffic from the proxies and
+// is health-checked on its port, as on Heroku.
+const WebType = "web"
+
 // Name is the container's Docker name, deis-<app>-v<release>-<type>.<num>:
 // two releases of an app run side by side during a rollout.
 func (c ContainerSpec) Name() string {
@@ -121,16 +129,29 @@ func (r *Runtime) Apply(ctx context.Context, st RuntimeState) ([]ResourceResult,
 	}
 	wg.Wait()
 	results = append(results, removed...)
-	timeout := st.HealthTimeout
-	if timeout <= 0 {
-		timeout = DefaultHealthTimeout
+	return append(results, r.converge(ctx, p.containers, slugErr, st.health())...), nil
+}
+
+// health is how new containers are judged healthy: web by its port within
+// a timeout, other types by running for a grace period.
+type health struct {
+	timeout, grace time.Duration
+}
+
+func (st RuntimeState) health() health {
+	h := health{timeout: st.HealthTimeout, grace: st.Grace}
+	if h.timeout <= 0 {
+		h.timeout = DefaultHealthTimeout
 	}
-	return append(results, r.converge(ctx, p.containers, slugErr, timeout)...), nil
+	if h.grace <= 0 {
+		h.grace = DefaultGrace
+	}
+	return h
 }
 
 // converge creates what steps need created, then waits for the new
 // containers' health in parallel.
-func (r *Runtime) converge(ctx context.Context, steps []containerStep, slugErr map[string]string, timeout time.Duration) []ResourceResult {
+func (r *Runtime) converge(ctx context.Context, steps []containerStep, slugErr map[string]string, h health) []ResourceResult {
 	out := make([]ResourceResult, len(steps))
 	images := make(map[string]error)
 	var wg sync.WaitGroup
@@ -146,7 +167,7 @@ func (r *Runtime) converge(ctx context.Context, steps []containerStep, slugErr m
 		default:
 			id, err := r.create(ctx, s, images)
 			if err == nil {
-				wg.Go(func() { out[i] = r.healthResource(ctx, id, s, timeout, start) })
+				wg.Go(func() { out[i] = r.healthResource(ctx, id, s, h, start) })
 				continue
 			}
 			res.Message = oneLine(err.Error())
@@ -158,10 +179,17 @@ func (r *Runtime) converge(ctx context.Context, steps []containerStep, slugErr m
 	return out
 }
 
-// healthResource waits for a created container to answer and reports it.
-func (r *Runtime) healthResource(ctx context.Context, id string, s containerStep, timeout time.Duration, start time.Time) ResourceResult {
+// healthResource waits for a created container to be healthy and reports
+// it.
+func (r *Runtime) healthResource(ctx context.Context, id string, s containerStep, h health, start time.Time) ResourceResult {
 	res := ResourceResult{Resource: "container:" + s.spec.Name(), Result: Changed, Message: s.reason}
-	if err := r.awaitHealthy(ctx, id, s.spec, timeout); err != nil {
+	var err error
+	if s.spec.Type == WebType {
+		err = r.awaitHealthy(ctx, id, s.spec, h.timeout)
+	} else {
+		err = r.awaitRunning(ctx, id, h.grace)
+	}
+	if err != nil {
 		res.Result = Failed
 		res.Message = oneLine(fmt.Sprintf("%s; unhealthy: %v; last log: %s", s.reason, err, r.lastLog(ctx, id)))
 		r.logger().Warn("container unhealthy", "container", s.spec.Name(), "err", err)

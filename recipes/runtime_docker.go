@@ -138,6 +138,25 @@ func (r *Runtime) awaitHealthy(ctx context.Context, id string, spec ContainerSpe
 	}
 }
 
+// awaitRunning is the health check of a process that takes no traffic: it
+// must still be running, never restarted, after grace.
+func (r *Runtime) awaitRunning(ctx context.Context, id string, grace time.Duration) error {
+	deadline := time.Now().Add(grace)
+	for {
+		if err := r.running(ctx, id); err != nil {
+			return fmt.Errorf("%w within %s of starting", err, grace)
+		}
+		if !time.Now().Before(deadline) {
+			return r.keepRunning(ctx, id)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(pollInterval*2, time.Until(deadline))):
+		}
+	}
+}
+
 // keepRunning gives a healthy container its restart policy: from now on
 // the engine restarts it when it exits.
 func (r *Runtime) keepRunning(ctx context.Context, id string) error {

@@ -2,22 +2,42 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/deis/deis/client"
 )
 
-const containerCols = "app, proc_type, num, release, node, port, state, health, created"
+const containerCols = "app, proc_type, num, release, node, port, state, health, created, observed, exit_code, restarts, died, checked"
 
 func scanContainer(sc scanner) (client.Container, error) {
 	var c client.Container
-	var created int64
-	if err := sc.Scan(&c.App, &c.Type, &c.Num, &c.Release, &c.Node, &c.Port, &c.State, &c.Health, &created); err != nil {
+	var created, died, checked int64
+	if err := sc.Scan(&c.App, &c.Type, &c.Num, &c.Release, &c.Node, &c.Port, &c.State, &c.Health, &created,
+		&c.Observed, &c.ExitCode, &c.Restarts, &died, &checked); err != nil {
 		return client.Container{}, err
 	}
 	c.Name = fmt.Sprintf("%s.%d", c.Type, c.Num)
 	c.Created = fromMicros(created)
+	c.Died, c.Checked = optMicros(died), optMicros(checked)
 	return c, nil
+}
+
+// optMicros is fromMicros with 0 as the zero time.
+func optMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
+
+// optToMicros is micros with the zero time as 0.
+func optToMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
 }
 
 // ListContainers lists an app's containers by type, then number.
@@ -34,7 +54,7 @@ func (s *Store) ListContainers(ctx context.Context, app string, p PageReq) ([]cl
 // against them.
 func (s *Store) ListFormationContainers(ctx context.Context, formation string) ([]client.Container, error) {
 	cs, _, err := list(ctx, s.h(), PageReq{}, listQuery{
-		cols:  "c.app, c.proc_type, c.num, c.release, c.node, c.port, c.state, c.health, c.created",
+		cols:  "c.app, c.proc_type, c.num, c.release, c.node, c.port, c.state, c.health, c.created, c.observed, c.exit_code, c.restarts, c.died, c.checked",
 		from:  "containers c JOIN apps a ON a.id = c.app WHERE a.formation = ?",
 		order: "c.app, c.proc_type, c.num, c.release, c.node", args: []any{formation}}, scanContainer)
 	if err != nil {
@@ -60,8 +80,9 @@ func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.C
 			if !c.Created.IsZero() {
 				created = norm(c.Created)
 			}
-			_, err := h.exec(ctx, "INSERT INTO containers ("+containerCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				app, c.Type, c.Num, c.Release, c.Node, c.Port, c.State, c.Health, micros(created))
+			_, err := h.exec(ctx, "INSERT INTO containers ("+containerCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				app, c.Type, c.Num, c.Release, c.Node, c.Port, c.State, c.Health, micros(created),
+				c.Observed, c.ExitCode, c.Restarts, optToMicros(c.Died), optToMicros(c.Checked))
 			if err != nil {
 				return fmt.Errorf("container %s.%d: %w", c.Type, c.Num, dbErr(err))
 			}
@@ -72,4 +93,94 @@ func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.C
 		return fmt.Errorf("replacing containers of app %q: %w", app, dbErr(err))
 	}
 	return nil
+}
+
+// ObserveContainers records what node's engine said at time at of the
+// containers on it (of app, or of every app when app is empty). A
+// container the store places on the node that obs does not name is
+// recorded missing, unless it was created after at (a rollout added it
+// since). Each app is updated under its lock, as ReplaceContainers
+// changes it.
+func (s *Store) ObserveContainers(ctx context.Context, node, app string, obs []client.ContainerObservation, at time.Time) error {
+	apps := []string{app}
+	if app == "" {
+		var err error
+		if apps, err = s.nodeApps(ctx, node); err != nil {
+			return err
+		}
+	}
+	for _, a := range apps {
+		if err := s.inTx(ctx, func(h handle) error { return observeApp(ctx, h, node, a, obs, norm(at)) }); err != nil {
+			return fmt.Errorf("recording the containers of %q on node %q: %w", a, node, dbErr(err))
+		}
+	}
+	return nil
+}
+
+// nodeApps lists the apps with containers on node.
+func (s *Store) nodeApps(ctx context.Context, node string) ([]string, error) {
+	rows, err := s.h().query(ctx, "SELECT DISTINCT app FROM containers WHERE node = ? ORDER BY app", node)
+	if err != nil {
+		return nil, fmt.Errorf("listing the apps on node %q: %w", node, err)
+	}
+	defer rows.Close()
+	var apps []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		apps = append(apps, a)
+	}
+	return apps, rows.Err()
+}
+
+func observeApp(ctx context.Context, h handle, node, app string, obs []client.ContainerObservation, at time.Time) error {
+	if _, err := lockApp(ctx, h, app); errors.Is(err, ErrNotFound) {
+		return nil // destroyed since
+	} else if err != nil {
+		return err
+	}
+	rows, err := h.query(ctx, "SELECT "+containerCols+" FROM containers WHERE node = ? AND app = ?", node, app)
+	if err != nil {
+		return err
+	}
+	var cs []client.Container
+	for rows.Next() {
+		c, err := scanContainer(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		o, seen := findObservation(obs, c)
+		if !seen {
+			if c.Created.After(at) {
+				continue
+			}
+			o = client.ContainerObservation{State: client.ObservedMissing}
+		}
+		_, err := h.exec(ctx, "UPDATE containers SET observed = ?, exit_code = ?, restarts = ?, died = ?, checked = ? "+
+			"WHERE app = ? AND proc_type = ? AND num = ? AND release = ? AND node = ?",
+			o.State, o.ExitCode, o.Restarts, optToMicros(norm(o.Died)), micros(at), app, c.Type, c.Num, c.Release, node)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findObservation(obs []client.ContainerObservation, c client.Container) (client.ContainerObservation, bool) {
+	for _, o := range obs {
+		if o.App == c.App && o.Type == c.Type && o.Num == c.Num && o.Release == c.Release {
+			return o, true
+		}
+	}
+	return client.ContainerObservation{}, false
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deis/deis/recipes"
 )
 
 // config is the controller's whole configuration: defaults, then DEIS_*
@@ -33,6 +35,7 @@ type config struct {
 	ExtraCACerts []string
 	Drain        time.Duration
 	Health       time.Duration
+	Grace        time.Duration
 	// EC2SSHCIDR is where ec2 nodes accept SSH from (the controller's
 	// address as AWS sees it); empty means look it up.
 	EC2SSHCIDR string
@@ -57,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Agent, "agent", env("DEIS_AGENT", defaultAgent()), "the deis-node binary uploaded to nodes (env DEIS_AGENT)")
 	fs.DurationVar(&c.Drain, "drain", envDuration(getenv, "DEIS_DRAIN", 3*time.Second), "how long old containers drain after the proxies leave them (env DEIS_DRAIN)")
 	fs.DurationVar(&c.Health, "health-timeout", envDuration(getenv, "DEIS_HEALTH_TIMEOUT", 30*time.Second), "how long a new container has to answer on its port (env DEIS_HEALTH_TIMEOUT)")
+	fs.DurationVar(&c.Grace, "process-grace", envDuration(getenv, "DEIS_PROCESS_GRACE", recipes.DefaultGrace), "how long a new container of a type other than web (a worker) must keep running to be healthy (env DEIS_PROCESS_GRACE)")
 	fs.StringVar(&c.EC2SSHCIDR, "ec2-ssh-cidr", env("DEIS_EC2_SSH_CIDR", ""), "CIDR that ec2 nodes accept SSH from: the controller's address (env DEIS_EC2_SSH_CIDR; default: its public address, looked up)")
 	fs.Func("extra-ca-certs", "a PEM file of CAs that builds trust too (repeatable; env DEIS_EXTRA_CA_CERTS, colon-separated)", func(v string) error {
 		c.ExtraCACerts = append(c.ExtraCACerts, v)

@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	cli, docker := dialDocker(ctx, id, log)
+	cli, docker := dialDocker(ctx, id, cfg.DataDir, log)
 	pool := nodes.NewPool(log)
 	defer pool.Close()
 	ec2s := &ec2.Opener{Base: ec2.Config{Controller: id, Log: log, SSHCIDR: cfg.EC2SSHCIDR}}
@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	conv := &converge.Converger{
 		Store: st, Sessions: mgr, Images: runnerImages(docker), Agent: cfg.Agent,
 		Slugs: filepath.Join(cfg.DataDir, "slugs"), Log: log, Parallel: 8,
-		Drain: cfg.Drain, HealthTimeout: cfg.Health, StepTimeout: 10 * time.Minute,
+		Drain: cfg.Drain, HealthTimeout: cfg.Health, Grace: cfg.Grace, StepTimeout: 10 * time.Minute,
 	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 // dialDocker returns the docker provider on the local engine, or nil when
 // no engine answers (the controller then offers only the other providers).
-func dialDocker(ctx context.Context, id string, log *slog.Logger) (*client.Client, *nodes.Docker) {
+func dialDocker(ctx context.Context, id, dataDir string, log *slog.Logger) (*client.Client, *nodes.Docker) {
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		log.Warn("no Docker engine client", "err", err)
@@ -143,7 +143,9 @@ func dialDocker(ctx context.Context, id string, log *slog.Logger) (*client.Clien
 		return nil, nil
 	}
 	log.Info("docker engine found", "api_version", cli.ClientVersion())
-	return cli, nodes.NewDocker(cli, id, "", log)
+	d := nodes.NewDocker(cli, id, "", log)
+	d.Images.ArchiveDir = filepath.Join(dataDir, "images")
+	return cli, d
 }
 
 // newGitServer makes the SSH git endpoint, with its host key in the data

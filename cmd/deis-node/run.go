@@ -24,6 +24,7 @@ var (
 
 const usage = `usage: deis-node apply [flags] < databag.json
        deis-node plan [flags] < databag.json   (what apply would change; changes nothing)
+       deis-node status [--app APP] [--owner OWNER]   (app containers' state, as JSON)
        deis-node version`
 
 // config is deis-node apply's configuration, from flags.
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		cfg.Plan = args[0] == "plan"
 		return apply(ctx, cfg, stdin, stdout, stderr)
+	case "status":
+		return status(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "deis-node: unknown command %q\n%s\n", args[0], usage)
 		return errUsage
@@ -114,6 +117,31 @@ func applyDatabag(ctx context.Context, cfg config, db recipes.Databag, log *slog
 		return recipes.Plan(ctx, db, rt), nil
 	}
 	return recipes.Apply(ctx, db, rt), nil
+}
+
+// status prints the state of the node's app containers as a JSON array.
+func status(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("deis-node status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	app := fs.String("app", "", "only the containers of `APP`")
+	owner := fs.String("owner", "", "only app containers labeled "+recipes.LabelOwner+"=`OWNER`")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, usage)
+		return errUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return fmt.Errorf("docker client: %w", err)
+	}
+	defer cli.Close()
+	rt := &recipes.Runtime{Docker: cli, Owner: *owner}
+	cs, err := rt.Status(ctx, *app)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(cs)
 }
 
 // readDatabag decodes exactly one databag, strictly: an unknown field is

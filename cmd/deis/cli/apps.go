@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
@@ -167,13 +168,15 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 	return cmd
 }
 
-// containersTable prints containers in name order.
+// containersTable prints containers in name order, with their state as
+// their nodes last said: "up", or "down (exited 1, 3 restarts, 2m ago)".
 func (c *cli) containersTable(cs []client.Container) {
 	sortContainers(cs)
+	now := time.Now()
 	var rows [][]string
 	for _, k := range cs {
-		rows = append(rows, []string{k.Name, orDash(k.State), orDash(k.Health), orDash(k.Node),
+		rows = append(rows, []string{k.Name, orDash(k.Status(now)), orDash(k.Node),
 			strconv.Itoa(k.Port), "v" + strconv.Itoa(k.Release), fmtTime(k.Created)})
 	}
-	c.table("no containers: scale with 'deis scale web=1'", []string{"NAME", "STATE", "HEALTH", "NODE", "PORT", "RELEASE", "CREATED"}, rows)
+	c.table("no containers: scale with 'deis scale web=1'", []string{"NAME", "STATE", "NODE", "PORT", "RELEASE", "CREATED"}, rows)
 }

@@ -395,10 +395,10 @@ const preflightMissing = 97
 
 // nodeFacts is what the preflight learns of a node that is not ready.
 type nodeFacts struct {
-	agent   string   // "sha256 size" of the installed agent, as recorded at upload
-	image     bool // the runner image is loaded
-	imageFile bool // the node sees the image's archive (docker nodes)
-	missing []string // slugs (sha256) the controller has and the node lacks
+	agent     string   // "sha256 size" of the installed agent, as recorded at upload
+	image     bool     // the runner image is loaded
+	imageFile bool     // the node sees the image's archive (docker nodes)
+	missing   []string // slugs (sha256) the controller has and the node lacks
 }
 
 // preflight is a shell command that checks, in one round trip, that the

@@ -4,7 +4,8 @@
 # second push of a commit that changes no dependency (warm cache). Each line
 # splits the total into build (in the build container), rollout (slug and
 # image to the node, start, health, proxy switch, drain) and the rest
-# (git receive, archive, slug store, release).
+# (git receive, archive, slug store, release). The first push is the first
+# deploy onto a freshly scaled node; nodes:scale's own time is printed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,7 +27,9 @@ mkdir -p -m 700 "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N '' -f "$HOME/.ssh/id
 deis keys:add >/dev/null
 export GIT_SSH_COMMAND="ssh -i $HOME/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 deis formations:create pb --flavor docker >/dev/null
+s=$(date +%s%N)
 deis nodes:scale pb runtime=1 >/dev/null 2>&1
+printf '%-28s total %6d ms\n' "nodes:scale runtime=1" "$(( ($(date +%s%N) - s) / 1000000 ))"
 
 push() { # app label
   local s=$(date +%s%N) out

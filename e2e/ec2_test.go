@@ -48,6 +48,9 @@ func newFakeEC2(t *testing.T) (*ec2test.Server, *nodes.Docker) {
 				d.Destroy(context.Background(), m.ProviderID)
 			}
 		}
+		if err := d.RemoveNetwork(context.Background(), ""); err != nil {
+			t.Errorf("removing the fake's instance networks: %v", err)
+		}
 	})
 	fake.AddImage(ec2test.Image{ID: "ami-0old", Name: "debian-12-amd64-20250101-1", Created: "2025-01-01T00:00:00.000Z", Root: "/dev/xvda"})
 	fake.AddImage(ec2test.Image{ID: "ami-0new", Name: "debian-12-amd64-20261101-9", Created: "2026-11-01T00:00:00.000Z", Root: "/dev/xvda"})

@@ -38,8 +38,14 @@ func (u *user) push(args ...string) (string, time.Duration, error) {
 // newRepo copies a sample app into a fresh git repository and commits it.
 func (u *user) newRepo(sample, name string) {
 	u.t.Helper()
+	u.newRepoOf(filepath.Join("..", "samples", sample), name)
+}
+
+// newRepoOf copies the app in src into a fresh git repository and commits it.
+func (u *user) newRepoOf(src, name string) {
+	u.t.Helper()
 	dir := filepath.Join(u.home, name)
-	if out, err := exec.Command("cp", "-r", filepath.Join("..", "samples", sample), dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-r", src, dir).CombinedOutput(); err != nil {
 		u.t.Fatalf("cp: %v %s", err, out)
 	}
 	u.dir = dir

@@ -31,6 +31,7 @@ func BenchmarkProvision(b *testing.B) {
 			if _, err := d.Images.EnsureNode(ctx, NodeFull); err != nil {
 				b.Fatal(err)
 			}
+			defer d.RemoveNetwork(ctx, "")
 			pool := NewPool(log)
 			defer pool.Close()
 			m := &Manager{Store: st, Providers: &Providers{Docker: d, Log: log}, Pool: pool, Log: log,

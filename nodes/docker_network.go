@@ -81,9 +81,10 @@ func oldestNetwork(ns []network.Summary) network.Summary {
 	})
 }
 
-// RemoveNetwork removes formation's network(s), once its node containers
-// are gone. A network still in use is an error: its containers would lose
-// their addresses.
+// RemoveNetwork removes formation's network(s) (every network of this
+// controller when formation is empty), once its node containers are gone.
+// A network still in use is an error: its containers would lose their
+// addresses.
 func (d *Docker) RemoveNetwork(ctx context.Context, formation string) error {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()

@@ -29,7 +29,10 @@ func testNode(t *testing.T, d *Docker, kind, node string, proxy bool) (Machine, 
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	t.Cleanup(func() { d.Destroy(context.Background(), m.ProviderID) })
+	t.Cleanup(func() {
+		d.Destroy(context.Background(), m.ProviderID)
+		d.RemoveNetwork(context.Background(), "t")
+	})
 	return m, signer
 }
 

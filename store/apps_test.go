@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -166,4 +167,92 @@ func TestStructureAndContainers(t *testing.T) {
 	}
 	wantErr(t, "DeleteApp", s.DeleteApp(ctx, "web"), nil)
 	wantErr(t, "DeleteApp again", s.DeleteApp(ctx, "web"), store.ErrNotFound)
+}
+
+// TestObserveContainers: what a node's engine says is recorded on the
+// containers it runs, a container it does not name is missing unless it
+// was created after the look, and a rollout's ReplaceContainers keeps it.
+func TestObserveContainers(t *testing.T) {
+	ctx := context.Background()
+	s := world(t)
+	mkApp(t, s, "alice", "dev", "api")
+	cs := []client.Container{
+		{Type: "web", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10001, State: "up"},
+		{Type: "worker", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10002, State: "up"},
+		{Type: "web", Num: 2, Release: 2, Node: "dev-runtime-2", Port: 10001, State: "up"},
+	}
+	if err := s.ReplaceContainers(ctx, "web", cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceContainers(ctx, "api", cs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC)
+	at := time.Now()
+	obs := []client.ContainerObservation{
+		{App: "web", Type: "web", Num: 1, Release: 2, State: "running"},
+		{App: "api", Type: "web", Num: 1, Release: 2, State: "restarting", ExitCode: 3, Restarts: 4, Died: died},
+		{App: "web", Type: "web", Num: 1, Release: 1, State: "exited"}, // not in the store: ignored
+	}
+	if err := s.ObserveContainers(ctx, "dev-runtime-1", "", obs, at); err != nil {
+		t.Fatal(err)
+	}
+	got := func(app string) map[string]client.Container {
+		t.Helper()
+		list, _, err := s.ListContainers(ctx, app, store.PageReq{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]client.Container{}
+		for _, c := range list {
+			m[c.Name] = c
+		}
+		return m
+	}
+	web, api := got("web"), got("api")
+	checks := []struct {
+		name     string
+		c        client.Container
+		observed string
+		exit     int
+		restarts int
+		died     time.Time
+		checked  bool
+	}{
+		{"running", web["web.1"], "running", 0, 0, time.Time{}, true},
+		{"not named: missing", web["worker.1"], client.ObservedMissing, 0, 0, time.Time{}, true},
+		{"other node: untouched", web["web.2"], "", 0, 0, time.Time{}, false},
+		{"other app on the node", api["web.1"], "restarting", 3, 4, died, true},
+	}
+	for _, c := range checks {
+		if c.c.Observed != c.observed || c.c.ExitCode != c.exit || c.c.Restarts != c.restarts || !c.c.Died.Equal(c.died) || c.c.Checked.IsZero() == c.checked {
+			t.Errorf("%s: got %+v", c.name, c.c)
+		}
+	}
+	if !api["web.1"].Down() || web["web.1"].Down() {
+		t.Errorf("Down: api web.1 %v, web web.1 %v", api["web.1"].Down(), web["web.1"].Down())
+	}
+
+	// A rollout rewrites the rows and keeps what was seen.
+	var again []client.Container
+	for _, c := range got("api") {
+		again = append(again, c)
+	}
+	if err := s.ReplaceContainers(ctx, "api", again); err != nil {
+		t.Fatal(err)
+	}
+	if c := got("api")["web.1"]; c.Observed != "restarting" || c.Restarts != 4 || !c.Died.Equal(died) {
+		t.Errorf("after ReplaceContainers: %+v", c)
+	}
+
+	// A container created after the look is not called missing.
+	if err := s.ObserveContainers(ctx, "dev-runtime-2", "web", nil, at.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if c := got("web")["web.2"]; !c.Checked.IsZero() {
+		t.Errorf("a container newer than the look was recorded: %+v", c)
+	}
+	if err := s.ObserveContainers(ctx, "dev-runtime-2", "nope", nil, at); err != nil {
+		t.Errorf("observing an app that is gone: %v", err)
+	}
 }

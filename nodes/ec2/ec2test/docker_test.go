@@ -69,13 +69,15 @@ func TestDockerBackend(t *testing.T) {
 	}
 	s := ec2test.New()
 	defer s.Close()
-	s.SetBackend(ec2test.DockerBackend{Docker: nodes.NewDocker(cli, controller, "", log)})
+	d := nodes.NewDocker(cli, controller, "", log)
+	s.SetBackend(ec2test.DockerBackend{Docker: d})
 	t.Cleanup(func() { // whatever a failure left behind
 		res, _ := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true,
 			Filters: client.Filters{}.Add("label", nodes.LabelController+"="+controller)})
 		for _, c := range res.Items {
 			cli.ContainerRemove(context.Background(), c.ID, client.ContainerRemoveOptions{Force: true})
 		}
+		d.RemoveNetwork(context.Background(), "")
 	})
 	c := ec2Client(s, "eu-west-1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute) // node images may be built

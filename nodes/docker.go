@@ -69,8 +69,12 @@ type Docker struct {
 	netMu sync.Mutex // one network creation or removal at a time
 }
 
-// NewDocker returns the docker provider on engine api for controller.
+// NewDocker returns the docker provider on engine api for controller. A nil
+// log discards.
 func NewDocker(api dockerAPI, controller, caBundle string, log *slog.Logger) *Docker {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Docker{API: api, Images: &Images{Docker: api, Log: log, CABundle: caBundle}, Log: log, Controller: controller}
 }
 

@@ -363,11 +363,13 @@ func (c Container) Down() bool {
 // "down (exited 1, 3 restarts, 2m ago)", "up (exited 137, 1 restart, 5m ago)".
 func (c Container) Status(now time.Time) string {
 	switch {
+	case c.State != "up": // starting, draining: a rollout is on it
+		return c.State
 	case c.Observed == ObservedMissing:
 		return "down (missing on its node)"
 	case c.Down():
 		return "down (" + c.exitSummary(now) + ")"
-	case c.Restarts > 0 && c.State == "up":
+	case c.Restarts > 0:
 		return "up (" + c.exitSummary(now) + ")"
 	}
 	return c.State

@@ -90,6 +90,14 @@ type Converger struct {
 	locks map[string]*sync.Mutex // one rollout per app at a time
 }
 
+// log is the converger's logger, discarding when it has none.
+func (c *Converger) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
+}
+
 // World loads everything formation f's databags are rendered from.
 func (c *Converger) World(ctx context.Context, f client.Formation) (World, error) {
 	w := World{Formation: f, HealthTimeout: c.HealthTimeout, Grace: c.Grace, SlugURL: func(b client.Build) string { return b.SlugURL }}
@@ -133,7 +141,7 @@ func (c *Converger) World(ctx context.Context, f client.Formation) (World, error
 			if len(all) > 0 {
 				return w, fmt.Errorf("runner image: %w", err)
 			}
-			c.Log.Debug("no runner image for the formation's empty runtime nodes", "formation", f.ID, "err", err)
+			c.log().Debug("no runner image for the formation's empty runtime nodes", "formation", f.ID, "err", err)
 		}
 	}
 	return w, nil
@@ -209,8 +217,8 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 		r := NodeResult{Node: n.ID, Report: rep, Err: err}
 		if err == nil && rep.Containers != nil {
 			// What the engine says now: a container that died shows.
-			if oerr := c.Store.ObserveContainers(ctx, n.ID, "", observations(rep.Containers), start); oerr != nil {
-				c.Log.Warn("recording container states", "node", n.ID, "err", oerr)
+			if oerr := c.Store.ObserveContainers(ctx, n.ID, "", observations(rep.Containers), time.Now()); oerr != nil {
+				c.log().Warn("recording container states", "node", n.ID, "err", oerr)
 			}
 		}
 		p.Printf("%s: %s in %s", n.ID, summary(r), time.Since(start).Round(10*time.Millisecond))
@@ -479,16 +487,19 @@ func (c *Converger) uploadAgent(ctx context.Context, s *nodes.Session) error {
 // archive when the node sees it (docker nodes mount the controller's), else
 // streamed from the controller over SSH.
 func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image string, fromFile bool) error {
-	cmd, in := "docker load -q -i "+archivePath(image), io.Reader(nil)
-	if !fromFile {
-		rc, err := c.Images.Save(ctx, image)
-		if err != nil {
-			return fmt.Errorf("saving %s: %w", image, err)
+	if fromFile {
+		res, err := s.Run(ctx, "docker load -q -i "+archivePath(image), nil)
+		if err == nil && res.ExitCode == 0 {
+			return nil
 		}
-		defer rc.Close()
-		cmd, in = "docker load -q", rc
+		c.log().Warn("loading the runner image from its archive on the node: streaming it instead", "node", s.Node.ID, "err", err, "stderr", lastLine(res.Stderr))
 	}
-	res, err := s.Run(ctx, cmd, in)
+	rc, err := c.Images.Save(ctx, image)
+	if err != nil {
+		return fmt.Errorf("saving %s: %w", image, err)
+	}
+	defer rc.Close()
+	res, err := s.Run(ctx, "docker load -q", rc)
 	if err != nil {
 		return fmt.Errorf("loading %s on %s: %w", image, s.Node.ID, err)
 	}

@@ -150,7 +150,7 @@ func Sites(w World) ([]recipes.Site, error) {
 			s.Default = true
 		}
 		for _, c := range a.Containers {
-			if c.Type == "web" && c.State == StateUp {
+			if c.Type == recipes.WebType && c.State == StateUp {
 				s.Upstreams = append(s.Upstreams, net.JoinHostPort(addr[c.Node], strconv.Itoa(c.Port)))
 			}
 		}

@@ -64,14 +64,8 @@ func (c *Converger) Refresh(ctx context.Context, appID string) error {
 }
 
 func (c *Converger) refreshNode(ctx context.Context, f client.Formation, n client.Node, app string) error {
-	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
-	defer cancel()
-	s, err := c.Sessions.Session(ctx, f, n)
-	if err != nil {
-		return err
-	}
 	at := time.Now()
-	res, err := s.Run(ctx, preflight(c.agentSum, "", nil, "status --app "+app), nil)
+	res, err := c.askStatus(ctx, f, n, app)
 	switch {
 	case err != nil:
 		return err
@@ -85,6 +79,17 @@ func (c *Converger) refreshNode(ctx context.Context, f client.Formation, n clien
 		return fmt.Errorf("reading deis-node status: %w", err)
 	}
 	return c.Store.ObserveContainers(ctx, n.ID, app, observations(sts), at)
+}
+
+// askStatus runs deis-node status on n, within refreshTimeout.
+func (c *Converger) askStatus(ctx context.Context, f client.Formation, n client.Node, app string) (nodes.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	s, err := c.Sessions.Session(ctx, f, n)
+	if err != nil {
+		return nodes.Result{}, err
+	}
+	return s.Run(ctx, preflight(c.agentSum, "", nil, "status --app "+app), nil)
 }
 
 // observations turns an agent's container states into the store's.

@@ -3,9 +3,9 @@ package nodes
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -34,15 +34,23 @@ func (d *Docker) networkFilters(formation string) client.Filters {
 	return f
 }
 
-// formationNetwork returns the ID of formation's bridge network, creating
-// it when it does not exist. Nodes of one formation starting at once get
-// one network: creation is serialized in this process (Docker itself would
-// make two of one name), and when several exist (a crash between two
-// controllers' calls, or an older version's leftovers) the oldest is used,
-// the same one every time.
+// formationNetwork returns the ID of the network formation's nodes are on,
+// creating it when it does not exist. Nodes of one formation starting at
+// once get one network: creation is serialized in this process (Docker
+// itself would make two of one name), and when several exist (two
+// processes racing, or a crash) the oldest is used, the same one by every
+// caller; a network this call made that lost is removed again. A
+// formation whose nodes an older version put on the shared network keeps
+// that one, so its old and new nodes reach each other.
 func (d *Docker) formationNetwork(ctx context.Context, formation string) (string, error) {
+	if formation == "" {
+		return "", errors.New("a node network needs a formation")
+	}
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
+	if id, err := d.nodesNetwork(ctx, formation); err != nil || id != "" {
+		return id, err
+	}
 	if id, err := d.findNetwork(ctx, formation); err != nil || id != "" {
 		return id, err
 	}
@@ -55,8 +63,40 @@ func (d *Docker) formationNetwork(ctx context.Context, formation string) (string
 	if err != nil {
 		return "", fmt.Errorf("creating network %s for formation %s: %w", d.networkName(formation), formation, err)
 	}
+	id, err := d.findNetwork(ctx, formation)
+	if err != nil {
+		return "", err
+	}
+	if id != res.ID {
+		d.Log.Warn("another process made the formation's network too: using the oldest", "formation", formation, "network", shortID(id))
+		d.API.NetworkRemove(ctx, res.ID, client.NetworkRemoveOptions{})
+		return id, nil
+	}
 	d.Log.Info("network created", "formation", formation, "network", shortID(res.ID))
 	return res.ID, nil
+}
+
+// nodesNetwork returns the network formation's node containers are on,
+// "" when it has none.
+func (d *Docker) nodesNetwork(ctx context.Context, formation string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := d.API.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label",
+		LabelManaged+"=1", LabelController+"="+d.Controller, LabelFormation+"="+formation)})
+	if err != nil {
+		return "", fmt.Errorf("listing nodes of formation %s: %w", formation, err)
+	}
+	for _, c := range res.Items {
+		if c.NetworkSettings == nil {
+			continue
+		}
+		for _, ep := range c.NetworkSettings.Networks {
+			if ep != nil && ep.NetworkID != "" {
+				return ep.NetworkID, nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // findNetwork returns the ID of formation's network, "" when it has none.
@@ -124,7 +164,7 @@ func (d *Docker) pruneNetworks(ctx context.Context, keep func(formation string) 
 			continue
 		}
 		if _, err := d.API.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
-			if !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "active endpoints") {
+			if !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) && !cerrdefs.IsPermissionDenied(err) {
 				d.Log.Warn("removing an unused network", "network", n.Name, "id", shortID(n.ID), "err", err)
 			}
 			continue

@@ -157,14 +157,17 @@ func (im *Images) EnsureNode(ctx context.Context, kind string) (string, error) {
 
 // EnsureRunner returns the runner image slugs run in, building it when its
 // content changed, and archives it when there is an ArchiveDir, so that
-// docker nodes find it there.
+// docker nodes find it there. The archive is a shortcut: when it cannot be
+// written, nodes get the image streamed instead.
 func (im *Images) EnsureRunner(ctx context.Context) (string, error) {
 	tag, err := im.ensure(ctx, "runner", "runner.Dockerfile", "")
 	if err != nil || im.ArchiveDir == "" {
 		return tag, err
 	}
-	_, err = im.Archive(ctx, tag)
-	return tag, err
+	if _, err := im.Archive(ctx, tag); err != nil {
+		im.Log.Warn("archiving the runner image: nodes will have it streamed", "image", tag, "err", err)
+	}
+	return tag, nil
 }
 
 func (im *Images) ensure(ctx context.Context, name, dockerfile, pkgs string) (string, error) {

@@ -55,6 +55,9 @@ func (im *Images) Archive(ctx context.Context, image string) (string, error) {
 	}
 	_, err = io.Copy(tmp, rc)
 	rc.Close()
+	if err == nil {
+		err = tmp.Sync() // a crash must not leave a short archive in place
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -78,15 +81,14 @@ func (im *Images) Archive(ctx context.Context, image string) (string, error) {
 }
 
 // Save streams image as a tar, for docker load on a node: its archive when
-// there is an archive directory (saved once, read many times), else a
-// docker save.
+// there is one (saved once, read many times), else a docker save.
 func (im *Images) Save(ctx context.Context, image string) (io.ReadCloser, error) {
-	if im.ArchiveDir == "" {
-		return im.Docker.ImageSave(ctx, []string{image})
+	if im.ArchiveDir != "" {
+		path, err := im.Archive(ctx, image)
+		if err == nil {
+			return os.Open(path)
+		}
+		im.Log.Warn("archiving an image: streaming it instead", "image", image, "err", err)
 	}
-	path, err := im.Archive(ctx, image)
-	if err != nil {
-		return nil, err
-	}
-	return os.Open(path)
+	return im.Docker.ImageSave(ctx, []string{image})
 }

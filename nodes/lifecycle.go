@@ -170,7 +170,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		owner[f.ID] = f
 	}
 	if _, err := m.Providers.Docker.pruneNetworks(ctx, func(f string) bool { _, ok := owner[f]; return ok }); err != nil {
-		return err
+		m.Log.Warn("removing unused node networks", "err", err)
 	}
 	for _, n := range nodes {
 		switch {

@@ -14,9 +14,11 @@ import (
 func Apply(ctx context.Context, db Databag, rt *Runtime) AgentReport {
 	rep := run(ctx, db, rt, (*Runtime).Apply, ApplyProxy)
 	if db.Runtime != nil && rt != nil && rt.Docker != nil {
+		// What was applied stands even if the engine cannot say more now:
+		// the report then has no container states, and none are recorded.
 		cs, err := rt.Status(ctx, "")
 		if err != nil {
-			rep.Error = strings.TrimPrefix(rep.Error+"; status: "+err.Error(), "; ")
+			rt.logger().Warn("reporting container states", "err", err)
 		}
 		rep.Containers = cs
 	}

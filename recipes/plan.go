@@ -24,7 +24,7 @@ func Plan(ctx context.Context, db Databag, rt *Runtime) AgentReport {
 
 // Plan is what Apply would do with the node's app containers.
 func (r *Runtime) Plan(ctx context.Context, st RuntimeState) ([]ResourceResult, error) {
-	existing, err := r.list(ctx)
+	existing, err := r.list(ctx, "")
 	if err != nil {
 		return nil, err
 	}

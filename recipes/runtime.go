@@ -106,7 +106,7 @@ const (
 // and container. The error is for what stops the whole recipe (the engine
 // cannot be listed); a failed resource is a failed result.
 func (r *Runtime) Apply(ctx context.Context, st RuntimeState) ([]ResourceResult, error) {
-	existing, err := r.list(ctx)
+	existing, err := r.list(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -200,11 +200,15 @@ func (r *Runtime) healthResource(ctx context.Context, id string, s containerStep
 	return res
 }
 
-// list returns deis's containers on the engine, running or not.
-func (r *Runtime) list(ctx context.Context) ([]container.Summary, error) {
+// list returns deis's containers on the engine (of app, or of every app
+// when app is empty), running or not.
+func (r *Runtime) list(ctx context.Context, app string) ([]container.Summary, error) {
 	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
 	defer cancel()
 	f := make(client.Filters).Add("label", LabelApp)
+	if app != "" {
+		f = make(client.Filters).Add("label", LabelApp+"="+app)
+	}
 	if r.Owner != "" {
 		f.Add("label", LabelOwner+"="+r.Owner)
 	}

@@ -32,22 +32,15 @@ type ContainerStatus struct {
 // Status reports the node's app containers (of app, or all when app is
 // empty), in name order.
 func (r *Runtime) Status(ctx context.Context, app string) ([]ContainerStatus, error) {
+	items, err := r.list(ctx, app)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
 	defer cancel()
-	f := make(client.Filters).Add("label", LabelApp)
-	if app != "" {
-		f = make(client.Filters).Add("label", LabelApp+"="+app)
-	}
-	if r.Owner != "" {
-		f.Add("label", LabelOwner+"="+r.Owner)
-	}
-	res, err := r.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return nil, fmt.Errorf("listing containers: %w", err)
-	}
-	slices.SortFunc(res.Items, func(a, b container.Summary) int { return strings.Compare(summaryName(a), summaryName(b)) })
-	out := make([]ContainerStatus, 0, len(res.Items))
-	for _, c := range res.Items {
+	slices.SortFunc(items, func(a, b container.Summary) int { return strings.Compare(summaryName(a), summaryName(b)) })
+	out := make([]ContainerStatus, 0, len(items))
+	for _, c := range items {
 		in, err := r.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 		if isNotFound(err) {
 			continue // removed since the list

@@ -170,8 +170,10 @@ func TestStructureAndContainers(t *testing.T) {
 }
 
 // TestObserveContainers: what a node's engine says is recorded on the
-// containers it runs, a container it does not name is missing unless it
-// was created after the look, and a rollout's ReplaceContainers keeps it.
+// containers it runs; a container it does not name is missing unless it
+// was created after the look or is starting; an older look changes
+// nothing; ReplaceContainers keeps what the store has, not the caller's
+// copy.
 func TestObserveContainers(t *testing.T) {
 	ctx := context.Background()
 	s := world(t)
@@ -180,6 +182,7 @@ func TestObserveContainers(t *testing.T) {
 		{Type: "web", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10001, State: "up"},
 		{Type: "worker", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10002, State: "up"},
 		{Type: "web", Num: 2, Release: 2, Node: "dev-runtime-2", Port: 10001, State: "up"},
+		{Type: "web", Num: 2, Release: 3, Node: "dev-runtime-1", Port: 10003, State: "starting"},
 	}
 	if err := s.ReplaceContainers(ctx, "web", cs); err != nil {
 		t.Fatal(err)
@@ -221,8 +224,11 @@ func TestObserveContainers(t *testing.T) {
 	}{
 		{"running", web["web.1"], "running", 0, 0, time.Time{}, true},
 		{"not named: missing", web["worker.1"], client.ObservedMissing, 0, 0, time.Time{}, true},
-		{"other node: untouched", web["web.2"], "", 0, 0, time.Time{}, false},
+		{"other node: untouched", findRelease(t, s, "web", "web.2", 2), "", 0, 0, time.Time{}, false},
 		{"other app on the node", api["web.1"], "restarting", 3, 4, died, true},
+	}
+	if c := findRelease(t, s, "web", "web.2", 3); !c.Checked.IsZero() {
+		t.Errorf("a starting container was recorded: %+v", c)
 	}
 	for _, c := range checks {
 		if c.c.Observed != c.observed || c.c.ExitCode != c.exit || c.c.Restarts != c.restarts || !c.c.Died.Equal(c.died) || c.c.Checked.IsZero() == c.checked {
@@ -233,12 +239,19 @@ func TestObserveContainers(t *testing.T) {
 		t.Errorf("Down: api web.1 %v, web web.1 %v", api["web.1"].Down(), web["web.1"].Down())
 	}
 
-	// A rollout rewrites the rows and keeps what was seen.
-	var again []client.Container
-	for _, c := range got("api") {
-		again = append(again, c)
+	// An older look changes nothing.
+	if err := s.ObserveContainers(ctx, "dev-runtime-1", "api", nil, at.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
 	}
-	if err := s.ReplaceContainers(ctx, "api", again); err != nil {
+	if c := got("api")["web.1"]; c.Observed != "restarting" {
+		t.Errorf("an older look overwrote a newer one: %+v", c)
+	}
+
+	// A rollout rewrites the rows from a copy it read earlier (here: one
+	// that says running): what the store has is kept.
+	stale := got("api")["web.1"]
+	stale.Observed, stale.Restarts = "running", 0
+	if err := s.ReplaceContainers(ctx, "api", []client.Container{stale}); err != nil {
 		t.Fatal(err)
 	}
 	if c := got("api")["web.1"]; c.Observed != "restarting" || c.Restarts != 4 || !c.Died.Equal(died) {
@@ -249,10 +262,26 @@ func TestObserveContainers(t *testing.T) {
 	if err := s.ObserveContainers(ctx, "dev-runtime-2", "web", nil, at.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if c := got("web")["web.2"]; !c.Checked.IsZero() {
+	if c := findRelease(t, s, "web", "web.2", 2); !c.Checked.IsZero() {
 		t.Errorf("a container newer than the look was recorded: %+v", c)
 	}
 	if err := s.ObserveContainers(ctx, "dev-runtime-2", "nope", nil, at); err != nil {
 		t.Errorf("observing an app that is gone: %v", err)
 	}
+}
+
+// findRelease returns the app's container name of release.
+func findRelease(t *testing.T, s *store.Store, app, name string, release int) client.Container {
+	t.Helper()
+	list, _, err := s.ListContainers(context.Background(), app, store.PageReq{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		if c.Name == name && c.Release == release {
+			return c
+		}
+	}
+	t.Fatalf("%s has no %s of v%d", app, name, release)
+	return client.Container{}
 }

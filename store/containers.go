@@ -65,10 +65,16 @@ func (s *Store) ListFormationContainers(ctx context.Context, formation string) (
 
 // ReplaceContainers makes cs the app's container set, in one transaction.
 // A container keeps its Created time if it has one. A container is its
-// type, number, release and node; two the same are ErrConflict.
+// type, number, release and node; two the same are ErrConflict. What its
+// node said of a container that stays is kept as the store has it, not as
+// cs has it (a copy read before a converge recorded something newer).
 func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.Container) error {
 	err := s.inTx(ctx, func(h handle) error {
 		if _, err := lockApp(ctx, h, app); err != nil {
+			return err
+		}
+		seen, err := appContainers(ctx, h, app, "")
+		if err != nil {
 			return err
 		}
 		if _, err := h.exec(ctx, "DELETE FROM containers WHERE app = ?", app); err != nil {
@@ -79,6 +85,10 @@ func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.C
 			created := t
 			if !c.Created.IsZero() {
 				created = norm(c.Created)
+			}
+			c.Observed, c.ExitCode, c.Restarts, c.Died, c.Checked = "", 0, 0, time.Time{}, time.Time{}
+			if old, ok := findContainer(seen, c); ok {
+				c.Observed, c.ExitCode, c.Restarts, c.Died, c.Checked = old.Observed, old.ExitCode, old.Restarts, old.Died, old.Checked
 			}
 			_, err := h.exec(ctx, "INSERT INTO containers ("+containerCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				app, c.Type, c.Num, c.Release, c.Node, c.Port, c.State, c.Health, micros(created),
@@ -141,39 +151,61 @@ func observeApp(ctx context.Context, h handle, node, app string, obs []client.Co
 	} else if err != nil {
 		return err
 	}
-	rows, err := h.query(ctx, "SELECT "+containerCols+" FROM containers WHERE node = ? AND app = ?", node, app)
+	cs, err := appContainers(ctx, h, app, node)
 	if err != nil {
-		return err
-	}
-	var cs []client.Container
-	for rows.Next() {
-		c, err := scanContainer(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		cs = append(cs, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, c := range cs {
 		o, seen := findObservation(obs, c)
 		if !seen {
-			if c.Created.After(at) {
+			// A container created after the look, or one a rollout is
+			// still starting, may not be on the node yet.
+			if c.Created.After(at) || c.State == "starting" {
 				continue
 			}
 			o = client.ContainerObservation{State: client.ObservedMissing}
 		}
+		// A look older than the one recorded changes nothing.
 		_, err := h.exec(ctx, "UPDATE containers SET observed = ?, exit_code = ?, restarts = ?, died = ?, checked = ? "+
-			"WHERE app = ? AND proc_type = ? AND num = ? AND release = ? AND node = ?",
-			o.State, o.ExitCode, o.Restarts, optToMicros(norm(o.Died)), micros(at), app, c.Type, c.Num, c.Release, node)
+			"WHERE app = ? AND proc_type = ? AND num = ? AND release = ? AND node = ? AND checked <= ?",
+			o.State, o.ExitCode, o.Restarts, optToMicros(norm(o.Died)), micros(at), app, c.Type, c.Num, c.Release, node, micros(at))
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// appContainers reads the app's containers (on node, unless empty).
+func appContainers(ctx context.Context, h handle, app, node string) ([]client.Container, error) {
+	q, args := "SELECT "+containerCols+" FROM containers WHERE app = ?", []any{app}
+	if node != "" {
+		q, args = q+" AND node = ?", append(args, node)
+	}
+	rows, err := h.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []client.Container
+	for rows.Next() {
+		c, err := scanContainer(rows)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+// findContainer finds c (by type, number, release and node) in cs.
+func findContainer(cs []client.Container, c client.Container) (client.Container, bool) {
+	for _, x := range cs {
+		if x.Type == c.Type && x.Num == c.Num && x.Release == c.Release && x.Node == c.Node {
+			return x, true
+		}
+	}
+	return client.Container{}, false
 }
 
 func findObservation(obs []client.ContainerObservation, c client.Container) (client.ContainerObservation, bool) {

@@ -80,6 +80,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.DataDir == "" {
 		return c, errors.New("--data-dir is required")
 	}
+	// Absolute: node containers mount a directory of it.
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return c, fmt.Errorf("--data-dir: %w", err)
+	}
+	c.DataDir = abs
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}

@@ -3,13 +3,12 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/deis/deis/client"
-	"github.com/google/go-cmp/cmp"
 )
 
 // world is alice's formation "dev" with app "shop" at v2 (one build), and
@@ -22,9 +21,9 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	a := newTestAPI(t)
 	w := &world{testAPI: a, alice: a.user("alice"), bob: a.user("bob")}
-	a.must(201, "POST", "/v1/formations", w.alice, client.FormationCreateRequest{ID: "dev", Flavor: "static", Domain: "dev.example.com"}, nil)
-	a.must(201, "POST", "/v1/apps", w.alice, client.AppCreateRequest{ID: "shop", Formation: "dev"}, nil)
-	a.must(201, "POST", "/v1/apps/shop/builds", w.alice, client.BuildCreateRequest{
+	a.must(201, "POST", "/v1/formations", w.alice, deis.FormationCreateRequest{ID: "dev", Flavor: "static", Domain: "dev.example.com"}, nil)
+	a.must(201, "POST", "/v1/apps", w.alice, deis.AppCreateRequest{ID: "shop", Formation: "dev"}, nil)
+	a.must(201, "POST", "/v1/apps/shop/builds", w.alice, deis.BuildCreateRequest{
 		SlugURL: "http://127.0.0.1:9/slug.tgz", SlugSHA256: strings.Repeat("a", 64),
 		Procfile: map[string]string{"web": "./web", "worker": "./worker"},
 	}, nil)
@@ -44,51 +43,51 @@ func TestBadInput(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"no token", "GET", "/v1/apps", false, true, nil, 401, client.CodeUnauthorized},
-		{"unknown field", "POST", "/v1/formations", false, false, `{"id":"x","colour":"red"}`, 400, client.CodeBadRequest},
-		{"wrong type", "POST", "/v1/formations", false, false, `{"id":42}`, 400, client.CodeBadRequest},
-		{"not json", "POST", "/v1/formations", false, false, `id=x`, 400, client.CodeBadRequest},
-		{"two values", "POST", "/v1/formations", false, false, `{"id":"a"}{"id":"b"}`, 400, client.CodeBadRequest},
-		{"empty body", "POST", "/v1/formations", false, false, ``, 400, client.CodeBadRequest},
-		{"oversized body", "POST", "/v1/formations", false, false, `{"id":"` + long + `"}`, 413, client.CodeTooLarge},
-		{"bad id", "POST", "/v1/formations", false, false, client.FormationCreateRequest{ID: "Bad_Name"}, 422, client.CodeInvalid},
-		{"too long id", "POST", "/v1/formations", false, false, client.FormationCreateRequest{ID: strings.Repeat("a", 64)}, 422, client.CodeInvalid},
-		{"duplicate formation", "POST", "/v1/formations", false, false, client.FormationCreateRequest{ID: "dev"}, 409, client.CodeConflict},
-		{"duplicate formation of another user", "POST", "/v1/formations", true, false, client.FormationCreateRequest{ID: "dev"}, 409, client.CodeConflict},
-		{"bad domain", "POST", "/v1/formations", false, false, client.FormationCreateRequest{ID: "x", Domain: "-bad-.com"}, 422, client.CodeInvalid},
-		{"unknown flavor", "POST", "/v1/formations", false, false, client.FormationCreateRequest{ID: "x", Flavor: "nope"}, 422, client.CodeInvalid},
-		{"duplicate app", "POST", "/v1/apps", false, false, client.AppCreateRequest{ID: "shop", Formation: "dev"}, 409, client.CodeConflict},
-		{"app on another's formation", "POST", "/v1/apps", true, false, client.AppCreateRequest{ID: "x", Formation: "dev"}, 422, client.CodeInvalid},
-		{"another user's formation", "GET", "/v1/formations/dev", true, false, nil, 404, client.CodeNotFound},
-		{"another user's app", "GET", "/v1/apps/shop", true, false, nil, 404, client.CodeNotFound},
-		{"another user's config", "POST", "/v1/apps/shop/config", true, false, client.ConfigUpdateRequest{Values: map[string]*string{"A": ptr("1")}}, 404, client.CodeNotFound},
-		{"bad env name", "POST", "/v1/apps/shop/config", false, false, client.ConfigUpdateRequest{Values: map[string]*string{"1A": ptr("1")}}, 422, client.CodeInvalid},
-		{"env name with =", "POST", "/v1/apps/shop/config", false, false, client.ConfigUpdateRequest{Values: map[string]*string{"A=B": ptr("1")}}, 422, client.CodeInvalid},
-		{"empty config change", "POST", "/v1/apps/shop/config", false, false, client.ConfigUpdateRequest{}, 422, client.CodeInvalid},
-		{"negative scale", "POST", "/v1/apps/shop/scale", false, false, client.ScaleRequest{"web": -1}, 422, client.CodeInvalid},
-		{"unknown process type", "POST", "/v1/apps/shop/scale", false, false, client.ScaleRequest{"clock": 1}, 422, client.CodeInvalid},
-		{"scale with no runtime nodes", "POST", "/v1/apps/shop/scale", false, false, client.ScaleRequest{"web": 1}, 422, client.CodeInvalid},
-		{"scale as a string", "POST", "/v1/apps/shop/scale", false, false, `{"web":"2"}`, 400, client.CodeBadRequest},
-		{"missing release", "GET", "/v1/apps/shop/releases/v9", false, false, nil, 404, client.CodeNotFound},
-		{"garbage release", "GET", "/v1/apps/shop/releases/latest", false, false, nil, 404, client.CodeNotFound},
-		{"bad slug sha", "POST", "/v1/apps/shop/builds", false, false, client.BuildCreateRequest{SlugURL: "http://x/s.tgz", SlugSHA256: "zz", Procfile: map[string]string{"web": "x"}}, 422, client.CodeInvalid},
-		{"bad key", "POST", "/v1/keys", false, false, client.KeyCreateRequest{ID: "k", Public: "ssh-rsa nonsense"}, 422, client.CodeInvalid},
-		{"unknown provider type", "POST", "/v1/providers", false, false, client.ProviderCreateRequest{ID: "p", Type: "vagrant"}, 422, client.CodeInvalid},
-		{"ec2 not built yet", "POST", "/v1/providers", false, false, client.ProviderCreateRequest{ID: "aws", Type: "ec2"}, 501, client.CodeNotImplemented},
-		{"flavor on missing provider", "POST", "/v1/flavors", false, false, client.FlavorCreateRequest{ID: "f", Provider: "nope"}, 422, client.CodeInvalid},
-		{"duplicate layer", "POST", "/v1/formations/dev/layers", false, false, client.LayerCreateRequest{ID: "runtime", Flavor: "static"}, 409, client.CodeConflict},
-		{"layer with no role", "POST", "/v1/formations/dev/layers", false, false, `{"id":"x","flavor":"static","proxy":false,"runtime":false}`, 422, client.CodeInvalid},
-		{"perms by a stranger", "POST", "/v1/apps/shop/perms", true, false, client.PermCreateRequest{Username: "bob"}, 404, client.CodeNotFound},
-		{"perms for nobody", "POST", "/v1/apps/shop/perms", false, false, client.PermCreateRequest{Username: "nobody"}, 422, client.CodeInvalid},
-		{"bad page", "GET", "/v1/apps?limit=-1", false, false, nil, 422, client.CodeInvalid},
-		{"unknown route", "GET", "/v1/nope", false, false, nil, 404, client.CodeNotFound},
-		{"wrong method", "PUT", "/v1/apps", false, false, nil, 405, client.CodeBadRequest},
-		{"static layer cannot make nodes", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": 1}, 422, client.CodeInvalid},
-		{"scale an unknown layer", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"nope": 1}, 422, client.CodeInvalid},
-		{"scale nodes negative", "POST", "/v1/formations/dev/scale", false, false, client.NodeScaleRequest{"runtime": -1}, 422, client.CodeInvalid},
-		{"adopt into an unknown layer", "POST", "/v1/formations/dev/nodes", false, false, client.NodeCreateRequest{Layer: "nope", Address: "127.0.0.1"}, 422, client.CodeInvalid},
-		{"converge another user's formation", "POST", "/v1/formations/dev/converge", true, false, nil, 404, client.CodeNotFound},
-		{"logs not built yet", "GET", "/v1/apps/shop/logs", false, false, nil, 501, client.CodeNotImplemented},
+		{"no token", "GET", "/v1/apps", false, true, nil, 401, deis.CodeUnauthorized},
+		{"unknown field", "POST", "/v1/formations", false, false, `{"id":"x","colour":"red"}`, 400, deis.CodeBadRequest},
+		{"wrong type", "POST", "/v1/formations", false, false, `{"id":42}`, 400, deis.CodeBadRequest},
+		{"not json", "POST", "/v1/formations", false, false, `id=x`, 400, deis.CodeBadRequest},
+		{"two values", "POST", "/v1/formations", false, false, `{"id":"a"}{"id":"b"}`, 400, deis.CodeBadRequest},
+		{"empty body", "POST", "/v1/formations", false, false, ``, 400, deis.CodeBadRequest},
+		{"oversized body", "POST", "/v1/formations", false, false, `{"id":"` + long + `"}`, 413, deis.CodeTooLarge},
+		{"bad id", "POST", "/v1/formations", false, false, deis.FormationCreateRequest{ID: "Bad_Name"}, 422, deis.CodeInvalid},
+		{"too long id", "POST", "/v1/formations", false, false, deis.FormationCreateRequest{ID: strings.Repeat("a", 64)}, 422, deis.CodeInvalid},
+		{"duplicate formation", "POST", "/v1/formations", false, false, deis.FormationCreateRequest{ID: "dev"}, 409, deis.CodeConflict},
+		{"duplicate formation of another user", "POST", "/v1/formations", true, false, deis.FormationCreateRequest{ID: "dev"}, 409, deis.CodeConflict},
+		{"bad domain", "POST", "/v1/formations", false, false, deis.FormationCreateRequest{ID: "x", Domain: "-bad-.com"}, 422, deis.CodeInvalid},
+		{"unknown flavor", "POST", "/v1/formations", false, false, deis.FormationCreateRequest{ID: "x", Flavor: "nope"}, 422, deis.CodeInvalid},
+		{"duplicate app", "POST", "/v1/apps", false, false, deis.AppCreateRequest{ID: "shop", Formation: "dev"}, 409, deis.CodeConflict},
+		{"app on another's formation", "POST", "/v1/apps", true, false, deis.AppCreateRequest{ID: "x", Formation: "dev"}, 422, deis.CodeInvalid},
+		{"another user's formation", "GET", "/v1/formations/dev", true, false, nil, 404, deis.CodeNotFound},
+		{"another user's app", "GET", "/v1/apps/shop", true, false, nil, 404, deis.CodeNotFound},
+		{"another user's config", "POST", "/v1/apps/shop/config", true, false, deis.ConfigUpdateRequest{Values: map[string]*string{"A": ptr("1")}}, 404, deis.CodeNotFound},
+		{"bad env name", "POST", "/v1/apps/shop/config", false, false, deis.ConfigUpdateRequest{Values: map[string]*string{"1A": ptr("1")}}, 422, deis.CodeInvalid},
+		{"env name with =", "POST", "/v1/apps/shop/config", false, false, deis.ConfigUpdateRequest{Values: map[string]*string{"A=B": ptr("1")}}, 422, deis.CodeInvalid},
+		{"empty config change", "POST", "/v1/apps/shop/config", false, false, deis.ConfigUpdateRequest{}, 422, deis.CodeInvalid},
+		{"negative scale", "POST", "/v1/apps/shop/scale", false, false, deis.ScaleRequest{"web": -1}, 422, deis.CodeInvalid},
+		{"unknown process type", "POST", "/v1/apps/shop/scale", false, false, deis.ScaleRequest{"clock": 1}, 422, deis.CodeInvalid},
+		{"scale with no runtime nodes", "POST", "/v1/apps/shop/scale", false, false, deis.ScaleRequest{"web": 1}, 422, deis.CodeInvalid},
+		{"scale as a string", "POST", "/v1/apps/shop/scale", false, false, `{"web":"2"}`, 400, deis.CodeBadRequest},
+		{"missing release", "GET", "/v1/apps/shop/releases/v9", false, false, nil, 404, deis.CodeNotFound},
+		{"garbage release", "GET", "/v1/apps/shop/releases/latest", false, false, nil, 404, deis.CodeNotFound},
+		{"bad slug sha", "POST", "/v1/apps/shop/builds", false, false, deis.BuildCreateRequest{SlugURL: "http://x/s.tgz", SlugSHA256: "zz", Procfile: map[string]string{"web": "x"}}, 422, deis.CodeInvalid},
+		{"bad key", "POST", "/v1/keys", false, false, deis.KeyCreateRequest{ID: "k", Public: "ssh-rsa nonsense"}, 422, deis.CodeInvalid},
+		{"unknown provider type", "POST", "/v1/providers", false, false, deis.ProviderCreateRequest{ID: "p", Type: "vagrant"}, 422, deis.CodeInvalid},
+		{"ec2 not built yet", "POST", "/v1/providers", false, false, deis.ProviderCreateRequest{ID: "aws", Type: "ec2"}, 501, deis.CodeNotImplemented},
+		{"flavor on missing provider", "POST", "/v1/flavors", false, false, deis.FlavorCreateRequest{ID: "f", Provider: "nope"}, 422, deis.CodeInvalid},
+		{"duplicate layer", "POST", "/v1/formations/dev/layers", false, false, deis.LayerCreateRequest{ID: "runtime", Flavor: "static"}, 409, deis.CodeConflict},
+		{"layer with no role", "POST", "/v1/formations/dev/layers", false, false, `{"id":"x","flavor":"static","proxy":false,"runtime":false}`, 422, deis.CodeInvalid},
+		{"perms by a stranger", "POST", "/v1/apps/shop/perms", true, false, deis.PermCreateRequest{Username: "bob"}, 404, deis.CodeNotFound},
+		{"perms for nobody", "POST", "/v1/apps/shop/perms", false, false, deis.PermCreateRequest{Username: "nobody"}, 422, deis.CodeInvalid},
+		{"bad page", "GET", "/v1/apps?limit=-1", false, false, nil, 422, deis.CodeInvalid},
+		{"unknown route", "GET", "/v1/nope", false, false, nil, 404, deis.CodeNotFound},
+		{"wrong method", "PUT", "/v1/apps", false, false, nil, 405, deis.CodeBadRequest},
+		{"static layer cannot make nodes", "POST", "/v1/formations/dev/scale", false, false, deis.NodeScaleRequest{"runtime": 1}, 422, deis.CodeInvalid},
+		{"scale an unknown layer", "POST", "/v1/formations/dev/scale", false, false, deis.NodeScaleRequest{"nope": 1}, 422, deis.CodeInvalid},
+		{"scale nodes negative", "POST", "/v1/formations/dev/scale", false, false, deis.NodeScaleRequest{"runtime": -1}, 422, deis.CodeInvalid},
+		{"adopt into an unknown layer", "POST", "/v1/formations/dev/nodes", false, false, deis.NodeCreateRequest{Layer: "nope", Address: "127.0.0.1"}, 422, deis.CodeInvalid},
+		{"converge another user's formation", "POST", "/v1/formations/dev/converge", true, false, nil, 404, deis.CodeNotFound},
+		{"logs not built yet", "GET", "/v1/apps/shop/logs", false, false, nil, 501, deis.CodeNotImplemented},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +99,7 @@ func TestBadInput(t *testing.T) {
 				tok = ""
 			}
 			status, out := w.do(tt.method, tt.path, tok, tt.body)
-			var e client.Error
+			var e deis.Error
 			if err := json.Unmarshal(out, &e); err != nil {
 				t.Fatalf("answer is not a JSON error: %s", out)
 			}
@@ -110,12 +109,12 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	// Nothing changed: still v2, no containers, one formation, one app.
-	var rels client.Page[client.Release]
+	var rels deis.Page[deis.Release]
 	w.must(200, "GET", "/v1/apps/shop/releases", w.alice, nil, &rels)
 	if rels.Count != 2 {
 		t.Errorf("bad input made releases: %d, want 2", rels.Count)
 	}
-	var fs client.Page[client.Formation]
+	var fs deis.Page[deis.Formation]
 	w.must(200, "GET", "/v1/formations", w.alice, nil, &fs)
 	if fs.Count != 1 {
 		t.Errorf("bad input made formations: %+v", fs.Results)
@@ -138,32 +137,32 @@ func TestReleases(t *testing.T) {
 	for k, v := range awkward {
 		set[k] = ptr(v)
 	}
-	var rel client.Release
-	w.must(201, "POST", "/v1/apps/shop/config", w.alice, client.ConfigUpdateRequest{Values: set}, &rel)
+	var rel deis.Release
+	w.must(201, "POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: set}, &rel)
 	if rel.Version != 3 {
 		t.Fatalf("config set made v%d, want v3", rel.Version)
 	}
-	var cfg client.Config
+	var cfg deis.Config
 	w.must(200, "GET", "/v1/apps/shop/config", w.alice, nil, &cfg)
 	if d := cmp.Diff(awkward, cfg.Values); d != "" {
 		t.Errorf("config values changed on the way (-sent +got):\n%s", d)
 	}
-	w.must(201, "POST", "/v1/apps/shop/config", w.alice, client.ConfigUpdateRequest{Values: map[string]*string{"EMPTY": nil, "NEW": ptr("1")}}, &rel)
-	cfg = client.Config{} // decoding into a map merges: start afresh
+	w.must(201, "POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{"EMPTY": nil, "NEW": ptr("1")}}, &rel)
+	cfg = deis.Config{} // decoding into a map merges: start afresh
 	w.must(200, "GET", "/v1/apps/shop/config", w.alice, nil, &cfg)
 	if _, ok := cfg.Values["EMPTY"]; ok || cfg.Values["NEW"] != "1" || cfg.Values["EQUALS"] != "a=b=c" {
 		t.Errorf("unset+merge gave %v", cfg.Values)
 	}
-	var r2 client.Release
+	var r2 deis.Release
 	w.must(200, "GET", "/v1/apps/shop/releases/v2", w.alice, nil, &r2)
 	if r2.Version != 2 || r2.Build == "" {
 		t.Errorf("releases/v2 = %+v, want v2 with the build", r2)
 	}
-	w.must(201, "POST", "/v1/apps/shop/releases/rollback", w.alice, client.RollbackRequest{Version: 2}, &rel)
+	w.must(201, "POST", "/v1/apps/shop/releases/rollback", w.alice, deis.RollbackRequest{Version: 2}, &rel)
 	if rel.Version != 5 || rel.Build != r2.Build {
 		t.Errorf("rollback = %+v, want v5 with v2's build", rel)
 	}
-	cfg = client.Config{}
+	cfg = deis.Config{}
 	w.must(200, "GET", "/v1/apps/shop/config", w.alice, nil, &cfg)
 	if len(cfg.Values) != 0 {
 		t.Errorf("after rollback to v2 config = %v, want v2's empty config", cfg.Values)
@@ -177,14 +176,14 @@ func TestConcurrentConfig(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, out := w.do("POST", "/v1/apps/shop/config", w.alice, client.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}})
+			status, out := w.do("POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}})
 			if status != 201 {
 				t.Errorf("config set %d: %d %s", i, status, out)
 			}
 		}()
 	}
 	wg.Wait()
-	var cfg client.Config
+	var cfg deis.Config
 	w.must(200, "GET", "/v1/apps/shop/config", w.alice, nil, &cfg)
 	if len(cfg.Values) != 8 || cfg.Version != 9 {
 		t.Errorf("after 8 concurrent sets: config v%d with %d keys, want v9 with 8", cfg.Version, len(cfg.Values))
@@ -194,13 +193,13 @@ func TestConcurrentConfig(t *testing.T) {
 func TestPermsAndScoping(t *testing.T) {
 	w := newWorld(t)
 	w.must(404, "GET", "/v1/apps/shop", w.bob, nil, nil)
-	w.must(201, "POST", "/v1/apps/shop/perms", w.alice, client.PermCreateRequest{Username: "bob"}, nil)
+	w.must(201, "POST", "/v1/apps/shop/perms", w.alice, deis.PermCreateRequest{Username: "bob"}, nil)
 	w.must(200, "GET", "/v1/apps/shop", w.bob, nil, nil)
-	w.must(201, "POST", "/v1/apps/shop/config", w.bob, client.ConfigUpdateRequest{Values: map[string]*string{"BY": ptr("bob")}}, nil)
+	w.must(201, "POST", "/v1/apps/shop/config", w.bob, deis.ConfigUpdateRequest{Values: map[string]*string{"BY": ptr("bob")}}, nil)
 	w.must(403, "DELETE", "/v1/apps/shop", w.bob, nil, nil)
-	w.must(403, "POST", "/v1/apps/shop/perms", w.bob, client.PermCreateRequest{Username: "bob"}, nil)
+	w.must(403, "POST", "/v1/apps/shop/perms", w.bob, deis.PermCreateRequest{Username: "bob"}, nil)
 	w.must(404, "GET", "/v1/formations/dev", w.bob, nil, nil)
-	var apps client.Page[client.App]
+	var apps deis.Page[deis.App]
 	w.must(200, "GET", "/v1/apps", w.bob, nil, &apps)
 	if apps.Count != 1 || apps.Results[0].ID != "shop" {
 		t.Errorf("bob's apps = %+v", apps)
@@ -208,19 +207,19 @@ func TestPermsAndScoping(t *testing.T) {
 	w.must(204, "DELETE", "/v1/apps/shop/perms/bob", w.alice, nil, nil)
 	w.must(404, "GET", "/v1/apps/shop", w.bob, nil, nil)
 	// alice registered first, so she is an admin and sees bob's things.
-	w.must(201, "POST", "/v1/formations", w.bob, client.FormationCreateRequest{ID: "bobs"}, nil)
+	w.must(201, "POST", "/v1/formations", w.bob, deis.FormationCreateRequest{ID: "bobs"}, nil)
 	w.must(200, "GET", "/v1/formations/bobs", w.alice, nil, nil)
 }
 
 func TestPagination(t *testing.T) {
 	w := newWorld(t)
 	for i := range 5 {
-		w.must(201, "POST", "/v1/formations", w.alice, client.FormationCreateRequest{ID: fmt.Sprintf("f%d", i)}, nil)
+		w.must(201, "POST", "/v1/formations", w.alice, deis.FormationCreateRequest{ID: fmt.Sprintf("f%d", i)}, nil)
 	}
 	var seen []string
 	path := "/v1/formations?limit=2"
 	for path != "" {
-		var p client.Page[client.Formation]
+		var p deis.Page[deis.Formation]
 		w.must(200, "GET", path, w.alice, nil, &p)
 		if p.Count != 6 {
 			t.Fatalf("count = %d, want 6", p.Count)
@@ -237,14 +236,14 @@ func TestPagination(t *testing.T) {
 
 func TestFormationDestroyJob(t *testing.T) {
 	w := newWorld(t)
-	var j client.Job
+	var j deis.Job
 	w.must(http.StatusAccepted, "DELETE", "/v1/formations/dev", w.alice, nil, &j)
-	var jl client.JobLines
+	var jl deis.JobLines
 	w.must(200, "GET", "/v1/jobs/"+j.ID+"/lines?wait=10", w.alice, nil, &jl)
-	for jl.Job.State == client.JobRunning {
+	for jl.Job.State == deis.JobRunning {
 		w.must(200, "GET", fmt.Sprintf("/v1/jobs/%s/lines?wait=10&after=%d", j.ID, len(jl.Lines)), w.alice, nil, &jl)
 	}
-	if jl.Job.State != client.JobSucceeded {
+	if jl.Job.State != deis.JobSucceeded {
 		t.Fatalf("job = %+v", jl.Job)
 	}
 	w.must(404, "GET", "/v1/formations/dev", w.alice, nil, nil)

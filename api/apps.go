@@ -5,18 +5,17 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"math/big"
 	"net"
 	"net/http"
 	"strconv"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 func (s *Server) listApps(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.App, int, error) {
+	list(c, func(p store.PageReq) ([]deis.App, int, error) {
 		apps, total, err := s.store.ListApps(c.Request.Context(), viewer(c), p)
 		for i := range apps {
 			apps[i] = s.decorate(c, apps[i], "")
@@ -28,7 +27,7 @@ func (s *Server) listApps(c *gin.Context) {
 // decorate fills in what is derived, not stored: the git remote and URL.
 // The URL is http://APP.DOMAIN/, with the port a proxy node publishes on
 // this host when it publishes one (the docker provider).
-func (s *Server) decorate(c *gin.Context, a client.App, domain string) client.App {
+func (s *Server) decorate(c *gin.Context, a deis.App, domain string) deis.App {
 	host := s.cfg.GitHost
 	if host == "" {
 		h, _, err := net.SplitHostPort(c.Request.Host)
@@ -57,7 +56,7 @@ func (s *Server) AppURL(ctx context.Context, app string) string {
 	return s.appURL(ctx, a, f.Domain)
 }
 
-func (s *Server) appURL(ctx context.Context, a client.App, domain string) string {
+func (s *Server) appURL(ctx context.Context, a deis.App, domain string) string {
 	url := ""
 	if domain != "" {
 		host := a.ID + "." + domain
@@ -93,12 +92,12 @@ func (s *Server) proxyPort(ctx context.Context, formation string) string {
 }
 
 func (s *Server) createApp(c *gin.Context) {
-	var req client.AppCreateRequest
+	var req deis.AppCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	if req.ID != "" && !client.ValidID(req.ID) {
+	if req.ID != "" && !deis.ValidID(req.ID) {
 		fail(c, invalid("app id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
 	}
@@ -122,7 +121,7 @@ func (s *Server) createApp(c *gin.Context) {
 			return
 		}
 	}
-	a := client.App{ID: req.ID, Formation: f.ID, Owner: currentUser(c).Username, Structure: map[string]int{}}
+	a := deis.App{ID: req.ID, Formation: f.ID, Owner: currentUser(c).Username, Structure: map[string]int{}}
 	for try := 0; ; try++ {
 		if req.ID == "" {
 			a.ID = randomName()
@@ -172,7 +171,7 @@ func (s *Server) loadApp(c *gin.Context) {
 	c.Next()
 }
 
-func appOf(c *gin.Context) client.App { return c.MustGet("app").(client.App) }
+func appOf(c *gin.Context) deis.App { return c.MustGet("app").(deis.App) }
 
 // ownerOnly answers 403 unless the user owns the app (or is an admin).
 func ownerOnly(c *gin.Context, action string) error {
@@ -248,11 +247,11 @@ func (s *Server) writePerms(c *gin.Context, status int) {
 	if users == nil {
 		users = []string{}
 	}
-	c.JSON(status, client.Perms{Users: users})
+	c.JSON(status, deis.Perms{Users: users})
 }
 
 func (s *Server) createPerm(c *gin.Context) {
-	var req client.PermCreateRequest
+	var req deis.PermCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return

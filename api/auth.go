@@ -5,21 +5,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
 	"net/http"
 	"net/mail"
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
-	"golang.org/x/crypto/bcrypt"
 )
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
-func validateRegistration(r client.RegisterRequest) error {
+func validateRegistration(r deis.RegisterRequest) error {
 	switch {
 	case !usernameRE.MatchString(r.Username):
 		return invalid("username %q must be 1 to 63 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", r.Username)
@@ -37,7 +36,7 @@ func validateRegistration(r client.RegisterRequest) error {
 }
 
 func (s *Server) register(c *gin.Context) {
-	var req client.RegisterRequest
+	var req deis.RegisterRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -52,7 +51,7 @@ func (s *Server) register(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u, err := s.store.CreateUser(ctx, client.User{Username: req.Username, Email: req.Email}, string(hash))
+	u, err := s.store.CreateUser(ctx, deis.User{Username: req.Username, Email: req.Email}, string(hash))
 	if errors.Is(err, store.ErrConflict) {
 		fail(c, conflict("username %q is taken", req.Username))
 		return
@@ -74,16 +73,16 @@ func (s *Server) register(c *gin.Context) {
 // same name.
 func (s *Server) seed(c *gin.Context, username string) error {
 	ctx := c.Request.Context()
-	types := []string{client.ProviderStatic}
+	types := []string{deis.ProviderStatic}
 	if s.cfg.Docker {
-		types = append(types, client.ProviderDocker)
+		types = append(types, deis.ProviderDocker)
 	}
 	for _, typ := range types {
-		p := client.Provider{ID: typ, Owner: username, Type: typ}
+		p := deis.Provider{ID: typ, Owner: username, Type: typ}
 		if _, err := s.store.CreateProvider(ctx, p, nil); err != nil {
 			return err
 		}
-		f := client.Flavor{ID: typ, Owner: username, Provider: typ, Params: map[string]string{}}
+		f := deis.Flavor{ID: typ, Owner: username, Provider: typ, Params: map[string]string{}}
 		if _, err := s.store.CreateFlavor(ctx, f); err != nil {
 			return err
 		}
@@ -92,7 +91,7 @@ func (s *Server) seed(c *gin.Context, username string) error {
 }
 
 func (s *Server) login(c *gin.Context) {
-	var req client.LoginRequest
+	var req deis.LoginRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -120,7 +119,7 @@ func (s *Server) login(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, client.Token{Token: token, Username: u.Username, Expires: expires})
+	c.JSON(http.StatusOK, deis.Token{Token: token, Username: u.Username, Expires: expires})
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
@@ -159,7 +158,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-func currentUser(c *gin.Context) client.User { return c.MustGet("user").(client.User) }
+func currentUser(c *gin.Context) deis.User { return c.MustGet("user").(deis.User) }
 
 func viewer(c *gin.Context) store.Viewer {
 	u := currentUser(c)

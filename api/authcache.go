@@ -1,10 +1,9 @@
 package api
 
 import (
+	"github.com/deis/deis"
 	"sync"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // authCache remembers, briefly, which user a token belongs to, so that the
@@ -17,24 +16,24 @@ type authCache struct {
 }
 
 type authEntry struct {
-	user    client.User
+	user    deis.User
 	expires time.Time // the token's own expiry
 	until   time.Time // when this entry must be read again from the store
 }
 
 const authCacheMax = 10000
 
-func (c *authCache) get(hash string, now time.Time) (client.User, bool) {
+func (c *authCache) get(hash string, now time.Time) (deis.User, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[hash]
 	if !ok || now.After(e.until) || !now.Before(e.expires) {
-		return client.User{}, false
+		return deis.User{}, false
 	}
 	return e.user, true
 }
 
-func (c *authCache) put(hash string, u client.User, expires, now time.Time) {
+func (c *authCache) put(hash string, u deis.User, expires, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= authCacheMax {

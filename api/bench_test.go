@@ -3,6 +3,7 @@ package api
 import (
 	"flag"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"slices"
@@ -11,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // BenchmarkEndpoints measures list and get endpoints through real HTTP on
@@ -24,12 +23,12 @@ import (
 func BenchmarkEndpoints(b *testing.B) {
 	w := &world{testAPI: newTestAPI(b)}
 	w.alice = w.user("alice")
-	w.must(201, "POST", "/v1/formations", w.alice, client.FormationCreateRequest{ID: "dev", Flavor: "static", Domain: "example.com"}, nil)
+	w.must(201, "POST", "/v1/formations", w.alice, deis.FormationCreateRequest{ID: "dev", Flavor: "static", Domain: "example.com"}, nil)
 	for i := range 50 {
-		w.must(201, "POST", "/v1/apps", w.alice, client.AppCreateRequest{ID: fmt.Sprintf("app-%02d", i), Formation: "dev"}, nil)
+		w.must(201, "POST", "/v1/apps", w.alice, deis.AppCreateRequest{ID: fmt.Sprintf("app-%02d", i), Formation: "dev"}, nil)
 	}
 	for i := range 20 {
-		w.must(201, "POST", "/v1/apps/app-00/config", w.alice, client.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}}, nil)
+		w.must(201, "POST", "/v1/apps/app-00/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}}, nil)
 	}
 	for _, path := range []string{"/v1/apps/app-00", "/v1/apps", "/v1/apps/app-00/releases", "/v1/apps/app-00/releases/v7", "/v1/apps/app-00/config", "/v1/formations/dev"} {
 		name := strings.ReplaceAll(strings.TrimPrefix(path, "/v1/"), "/", "_")

@@ -2,19 +2,18 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/deis/deis"
+	"github.com/deis/deis/converge"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/nodes/ec2"
+	"github.com/deis/deis/nodes/ec2/ec2test"
+	"github.com/deis/deis/store/storetest"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/converge"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/nodes/ec2"
-	"github.com/deis/deis/nodes/ec2/ec2test"
-	"github.com/deis/deis/store/storetest"
 )
 
 // newEC2API is a controller API whose ec2 providers talk to an in-process
@@ -36,9 +35,9 @@ func newEC2API(t *testing.T) (*testAPI, *ec2test.Server) {
 	return &testAPI{t: t, srv: srv}, fake
 }
 
-func errorOf(t *testing.T, out []byte) client.Error {
+func errorOf(t *testing.T, out []byte) deis.Error {
 	t.Helper()
-	var e client.Error
+	var e deis.Error
 	if err := json.Unmarshal(out, &e); err != nil {
 		t.Fatalf("decoding error %s: %v", out, err)
 	}
@@ -73,7 +72,7 @@ func TestEC2Providers(t *testing.T) {
 			if tc.fault != nil {
 				fake.Fail("DescribeRegions", *tc.fault)
 			}
-			status, out := a.do("POST", "/v1/providers", tc.token, client.ProviderCreateRequest{ID: "aws", Type: "ec2", Creds: tc.creds})
+			status, out := a.do("POST", "/v1/providers", tc.token, deis.ProviderCreateRequest{ID: "aws", Type: "ec2", Creds: tc.creds})
 			if e := errorOf(t, out); status != tc.status || !strings.Contains(e.Message, tc.msg) || strings.Contains(e.Message, "\n") {
 				t.Errorf("status %d, %q; want %d with %q", status, e.Message, tc.status, tc.msg)
 			}
@@ -83,12 +82,12 @@ func TestEC2Providers(t *testing.T) {
 		})
 	}
 
-	var p client.Provider
-	a.must(201, "POST", "/v1/providers", tok, client.ProviderCreateRequest{ID: "aws", Type: "ec2", Creds: good}, &p)
+	var p deis.Provider
+	a.must(201, "POST", "/v1/providers", tok, deis.ProviderCreateRequest{ID: "aws", Type: "ec2", Creds: good}, &p)
 	if !slices.Equal(p.CredKeys, []string{"access_key_id", "region", "secret_access_key"}) {
 		t.Errorf("cred keys = %v", p.CredKeys)
 	}
-	var fls client.Page[client.Flavor]
+	var fls deis.Page[deis.Flavor]
 	a.must(200, "GET", "/v1/flavors", tok, nil, &fls)
 	var seeded []string
 	for _, f := range fls.Results {
@@ -110,13 +109,13 @@ func TestEC2Providers(t *testing.T) {
 	// An update AWS refuses changes nothing.
 	fake.Fail("DescribeRegions", ec2test.Fault{Status: 401, Code: "AuthFailure", Msg: "bad key"})
 	bad := "AKIDBAD"
-	status, out := a.do("PATCH", "/v1/providers/aws", tok, client.ProviderUpdateRequest{Creds: map[string]*string{"access_key_id": &bad}})
+	status, out := a.do("PATCH", "/v1/providers/aws", tok, deis.ProviderUpdateRequest{Creds: map[string]*string{"access_key_id": &bad}})
 	if status != 422 || !strings.Contains(errorOf(t, out).Message, "the AWS credentials were refused") {
 		t.Errorf("refused update: %d %s", status, out)
 	}
 	// An accepted update is checked with the merged creds: here in
 	// us-east-1, the default, now that region is unset.
-	a.must(200, "PATCH", "/v1/providers/aws", tok, client.ProviderUpdateRequest{Creds: map[string]*string{"region": nil}}, &p)
+	a.must(200, "PATCH", "/v1/providers/aws", tok, deis.ProviderUpdateRequest{Creds: map[string]*string{"region": nil}}, &p)
 	if rs := fake.Regions("DescribeRegions"); rs[len(rs)-1] != "us-east-1" {
 		t.Errorf("the update was checked in %q, want the default region us-east-1", rs[len(rs)-1])
 	}
@@ -129,15 +128,15 @@ func TestEC2Layers(t *testing.T) {
 	a, fake := newEC2API(t)
 	a.user("root")
 	tok := a.user("alice")
-	a.must(201, "POST", "/v1/providers", tok, client.ProviderCreateRequest{ID: "aws", Type: "ec2",
+	a.must(201, "POST", "/v1/providers", tok, deis.ProviderCreateRequest{ID: "aws", Type: "ec2",
 		Creds: map[string]string{"access_key_id": "AKIDTEST", "secret_access_key": "s3cret", "region": "eu-west-1"}}, nil)
-	a.must(201, "POST", "/v1/formations", tok, client.FormationCreateRequest{ID: "web"}, nil)
+	a.must(201, "POST", "/v1/formations", tok, deis.FormationCreateRequest{ID: "web"}, nil)
 
 	// AWS refuses the security group: the layer is not created and its
 	// key pair is removed again.
 	fake.Fail("CreateSecurityGroup", ec2test.Fault{Status: 400, Code: "SecurityGroupLimitExceeded", Msg: "You have reached the maximum number of security groups."})
-	status, out := a.do("POST", "/v1/formations/web/layers", tok, client.LayerCreateRequest{ID: "runtime", Flavor: "aws-eu-west-1"})
-	if e := errorOf(t, out); status != 502 || e.Code != client.CodeProvider || !strings.Contains(e.Message, "SecurityGroupLimitExceeded") {
+	status, out := a.do("POST", "/v1/formations/web/layers", tok, deis.LayerCreateRequest{ID: "runtime", Flavor: "aws-eu-west-1"})
+	if e := errorOf(t, out); status != 502 || e.Code != deis.CodeProvider || !strings.Contains(e.Message, "SecurityGroupLimitExceeded") {
 		t.Errorf("refused layer: %d %+v", status, e)
 	}
 	if status, _ := a.do("GET", "/v1/formations/web/layers/runtime", tok, nil); status != 404 {
@@ -147,9 +146,9 @@ func TestEC2Layers(t *testing.T) {
 		t.Errorf("a refused layer left key pairs %v and groups %+v", ks, gs)
 	}
 
-	var rt, px client.Layer
-	a.must(201, "POST", "/v1/formations/web/layers", tok, client.LayerCreateRequest{ID: "runtime", Flavor: "aws-eu-west-1", Proxy: ptr(false)}, &rt)
-	a.must(201, "POST", "/v1/formations/web/layers", tok, client.LayerCreateRequest{ID: "proxy", Flavor: "aws-eu-west-1", Runtime: ptr(false)}, &px)
+	var rt, px deis.Layer
+	a.must(201, "POST", "/v1/formations/web/layers", tok, deis.LayerCreateRequest{ID: "runtime", Flavor: "aws-eu-west-1", Proxy: ptr(false)}, &rt)
+	a.must(201, "POST", "/v1/formations/web/layers", tok, deis.LayerCreateRequest{ID: "proxy", Flavor: "aws-eu-west-1", Runtime: ptr(false)}, &px)
 	if rt.SSHUser != "root" || rt.SSHPort != 22 {
 		t.Errorf("ec2 layer reaches %s@:%d, want root on 22", rt.SSHUser, rt.SSHPort)
 	}
@@ -191,7 +190,7 @@ func TestEC2Layers(t *testing.T) {
 			t.Error("layers:destroy left the layer's group")
 		}
 	}
-	var job client.Job
+	var job deis.Job
 	a.must(202, "DELETE", "/v1/formations/web", tok, nil, &job)
 	awaitJob(t, a, tok, job.ID)
 	if ks, gs := fake.KeyPairs(), fake.Groups(); len(ks) != 0 || len(gs) != 0 {
@@ -199,18 +198,18 @@ func TestEC2Layers(t *testing.T) {
 	}
 }
 
-func awaitJob(t *testing.T, a *testAPI, tok, id string) client.Job {
+func awaitJob(t *testing.T, a *testAPI, tok, id string) deis.Job {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		var j client.Job
+		var j deis.Job
 		a.must(http.StatusOK, "GET", "/v1/jobs/"+id, tok, nil, &j)
-		if j.State != client.JobRunning {
-			if j.State != client.JobSucceeded {
+		if j.State != deis.JobRunning {
+			if j.State != deis.JobSucceeded {
 				t.Fatalf("job %s %s: %s", j.ID, j.State, j.Error)
 			}
 			return j
 		}
 	}
 	t.Fatalf("job %s did not end", id)
-	return client.Job{}
+	return deis.Job{}
 }

@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 // Error is an error with a user-safe message and an HTTP status.
@@ -23,63 +22,63 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 func badRequest(format string, a ...any) error {
-	return &Error{http.StatusBadRequest, client.CodeBadRequest, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusBadRequest, deis.CodeBadRequest, fmt.Sprintf(format, a...)}
 }
 
 func invalid(format string, a ...any) error {
-	return &Error{http.StatusUnprocessableEntity, client.CodeInvalid, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusUnprocessableEntity, deis.CodeInvalid, fmt.Sprintf(format, a...)}
 }
 
 func notFound(format string, a ...any) error {
-	return &Error{http.StatusNotFound, client.CodeNotFound, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusNotFound, deis.CodeNotFound, fmt.Sprintf(format, a...)}
 }
 
 func conflict(format string, a ...any) error {
-	return &Error{http.StatusConflict, client.CodeConflict, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusConflict, deis.CodeConflict, fmt.Sprintf(format, a...)}
 }
 
 func forbidden(format string, a ...any) error {
-	return &Error{http.StatusForbidden, client.CodeForbidden, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusForbidden, deis.CodeForbidden, fmt.Sprintf(format, a...)}
 }
 
 func unauthorized(format string, a ...any) error {
-	return &Error{http.StatusUnauthorized, client.CodeUnauthorized, fmt.Sprintf(format, a...)}
+	return &Error{http.StatusUnauthorized, deis.CodeUnauthorized, fmt.Sprintf(format, a...)}
 }
 
 // providerFailed is a provider's (a cloud API's) refusal or failure: its
 // message is the provider's one-line explanation.
 func providerFailed(err error) error {
-	return &Error{http.StatusBadGateway, client.CodeProvider, err.Error()}
+	return &Error{http.StatusBadGateway, deis.CodeProvider, err.Error()}
 }
 
 // notAvailable answers features whose back end lands in a later release.
 func notAvailable(what string) error {
-	return &Error{http.StatusNotImplemented, client.CodeNotImplemented, what + " is not available yet"}
+	return &Error{http.StatusNotImplemented, deis.CodeNotImplemented, what + " is not available yet"}
 }
 
 // statusOf maps any error to the status, code and message the client sees.
 // It is the only place that decides what an error looks like on the wire.
-func statusOf(err error) (int, client.Error) {
+func statusOf(err error) (int, deis.Error) {
 	var e *Error
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &e):
-		return e.Status, client.Error{Message: e.Message, Code: e.Code}
+		return e.Status, deis.Error{Message: e.Message, Code: e.Code}
 	case errors.As(err, &maxErr):
-		return http.StatusRequestEntityTooLarge, client.Error{
+		return http.StatusRequestEntityTooLarge, deis.Error{
 			Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit),
-			Code:    client.CodeTooLarge,
+			Code:    deis.CodeTooLarge,
 		}
 	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, client.Error{Message: lastPart(err), Code: client.CodeNotFound}
+		return http.StatusNotFound, deis.Error{Message: lastPart(err), Code: deis.CodeNotFound}
 	case errors.Is(err, store.ErrConflict):
-		return http.StatusConflict, client.Error{Message: lastPart(err), Code: client.CodeConflict}
+		return http.StatusConflict, deis.Error{Message: lastPart(err), Code: deis.CodeConflict}
 	case errors.Is(err, store.ErrInUse):
-		return http.StatusConflict, client.Error{Message: lastPart(err), Code: client.CodeConflict}
+		return http.StatusConflict, deis.Error{Message: lastPart(err), Code: deis.CodeConflict}
 	case errors.Is(err, store.ErrInvalid):
-		return http.StatusUnprocessableEntity, client.Error{Message: lastPart(err), Code: client.CodeInvalid}
+		return http.StatusUnprocessableEntity, deis.Error{Message: lastPart(err), Code: deis.CodeInvalid}
 	}
-	return http.StatusInternalServerError, client.Error{Message: "internal error", Code: client.CodeInternal}
+	return http.StatusInternalServerError, deis.Error{Message: "internal error", Code: deis.CodeInternal}
 }
 
 // lastPart returns the store's error text, which names the object and the

@@ -2,26 +2,25 @@ package api
 
 import (
 	"errors"
-	"net/http"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
+	"net/http"
 )
 
 func (s *Server) listFlavors(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Flavor, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Flavor, int, error) {
 		return s.store.ListFlavors(c.Request.Context(), currentUser(c).Username, p)
 	})
 }
 
 func (s *Server) createFlavor(c *gin.Context) {
-	var req client.FlavorCreateRequest
+	var req deis.FlavorCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
-	if !client.ValidID(req.ID) {
+	if !deis.ValidID(req.ID) {
 		fail(c, invalid("flavor id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
 	}
@@ -41,7 +40,7 @@ func (s *Server) createFlavor(c *gin.Context) {
 	if req.Params == nil {
 		req.Params = map[string]string{}
 	}
-	f, err := s.store.CreateFlavor(ctx, client.Flavor{ID: req.ID, Owner: owner, Provider: req.Provider, Params: req.Params})
+	f, err := s.store.CreateFlavor(ctx, deis.Flavor{ID: req.ID, Owner: owner, Provider: req.Provider, Params: req.Params})
 	if err != nil {
 		fail(c, err)
 		return
@@ -59,7 +58,7 @@ func (s *Server) getFlavor(c *gin.Context) {
 }
 
 func (s *Server) updateFlavor(c *gin.Context) {
-	var req client.FlavorUpdateRequest
+	var req deis.FlavorUpdateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return

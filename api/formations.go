@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"regexp"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
+	"net/http"
+	"regexp"
 )
 
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -19,19 +18,19 @@ var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0
 func validDomain(d string) bool { return d == "" || (len(d) <= 253 && domainRE.MatchString(d)) }
 
 func (s *Server) listFormations(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Formation, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Formation, int, error) {
 		return s.store.ListFormations(c.Request.Context(), viewer(c), p)
 	})
 }
 
 func (s *Server) createFormation(c *gin.Context) {
-	var req client.FormationCreateRequest
+	var req deis.FormationCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
 	switch {
-	case !client.ValidID(req.ID):
+	case !deis.ValidID(req.ID):
 		fail(c, invalid("formation id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
 	case !validDomain(req.Domain):
@@ -42,7 +41,7 @@ func (s *Server) createFormation(c *gin.Context) {
 	owner := currentUser(c).Username
 	var specs []store.LayerSpec
 	if req.Flavor != "" {
-		spec, err := s.newLayer(ctx, owner, req.ID, client.LayerCreateRequest{ID: "runtime", Flavor: req.Flavor})
+		spec, err := s.newLayer(ctx, owner, req.ID, deis.LayerCreateRequest{ID: "runtime", Flavor: req.Flavor})
 		if err != nil {
 			fail(c, err)
 			return
@@ -52,7 +51,7 @@ func (s *Server) createFormation(c *gin.Context) {
 			req.Domain = req.ID + ".localhost"
 		}
 	}
-	f, err := s.store.CreateFormation(ctx, client.Formation{ID: req.ID, Owner: owner, Domain: req.Domain}, specs...)
+	f, err := s.store.CreateFormation(ctx, deis.Formation{ID: req.ID, Owner: owner, Domain: req.Domain}, specs...)
 	if errors.Is(err, store.ErrConflict) {
 		fail(c, conflict("formation %q already exists", req.ID))
 		return
@@ -82,7 +81,7 @@ type layerSpec struct {
 // the layer's key pair. Layers on the docker and ec2 providers reach their
 // nodes as root on port 22, whatever the request says: the provider makes
 // them so.
-func (s *Server) newLayer(ctx context.Context, owner, formation string, req client.LayerCreateRequest) (layerSpec, error) {
+func (s *Server) newLayer(ctx context.Context, owner, formation string, req deis.LayerCreateRequest) (layerSpec, error) {
 	l, err := layers.New(formation, req)
 	if err != nil {
 		return layerSpec{}, invalid("%s", err)
@@ -91,7 +90,7 @@ func (s *Server) newLayer(ctx context.Context, owner, formation string, req clie
 	if err != nil {
 		return layerSpec{}, err
 	}
-	if typ == client.ProviderDocker || typ == client.ProviderEC2 {
+	if typ == deis.ProviderDocker || typ == deis.ProviderEC2 {
 		// The provider authorizes the layer key for root on port 22.
 		l.SSHUser, l.SSHPort = layers.DefaultSSHUser, layers.DefaultSSHPort
 	}
@@ -100,7 +99,7 @@ func (s *Server) newLayer(ctx context.Context, owner, formation string, req clie
 		return layerSpec{}, err
 	}
 	l.SSHPublicKey = pub
-	return layerSpec{LayerSpec: store.LayerSpec{Layer: l, PrivateKey: priv}, Docker: typ == client.ProviderDocker}, nil
+	return layerSpec{LayerSpec: store.LayerSpec{Layer: l, PrivateKey: priv}, Docker: typ == deis.ProviderDocker}, nil
 }
 
 // flavorType returns the provider type of one of owner's flavors.
@@ -130,12 +129,12 @@ func (s *Server) loadFormation(c *gin.Context) {
 	c.Next()
 }
 
-func formationOf(c *gin.Context) client.Formation { return c.MustGet("formation").(client.Formation) }
+func formationOf(c *gin.Context) deis.Formation { return c.MustGet("formation").(deis.Formation) }
 
 func (s *Server) getFormation(c *gin.Context) { c.JSON(http.StatusOK, formationOf(c)) }
 
 func (s *Server) updateFormation(c *gin.Context) {
-	var req client.FormationUpdateRequest
+	var req deis.FormationUpdateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -158,13 +157,13 @@ func (s *Server) updateFormation(c *gin.Context) {
 }
 
 func (s *Server) listLayers(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Layer, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Layer, int, error) {
 		return s.store.ListLayers(c.Request.Context(), formationOf(c).ID, p)
 	})
 }
 
 func (s *Server) createLayer(c *gin.Context) {
-	var req client.LayerCreateRequest
+	var req deis.LayerCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -209,7 +208,7 @@ func (s *Server) getLayer(c *gin.Context) {
 }
 
 func (s *Server) updateLayer(c *gin.Context) {
-	var req client.LayerUpdateRequest
+	var req deis.LayerUpdateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -273,7 +272,7 @@ func (s *Server) deleteLayer(c *gin.Context) {
 // buildLayer makes a new layer's resources at its provider (a cloud's key
 // pair and security groups). On failure whatever was made is removed; the
 // caller forgets the layer.
-func (s *Server) buildLayer(ctx context.Context, f client.Formation, layer string) error {
+func (s *Server) buildLayer(ctx context.Context, f deis.Formation, layer string) error {
 	err := s.nodes.BuildLayer(ctx, f, layer)
 	if err == nil {
 		return nil

@@ -3,9 +3,8 @@ package api
 import (
 	"bytes"
 	"errors"
+	"github.com/deis/deis"
 	"testing"
-
-	"github.com/deis/deis/client"
 )
 
 // FuzzDecode feeds arbitrary bodies to the strict decoder of every request
@@ -20,9 +19,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		targets := []any{
-			&client.FormationCreateRequest{}, &client.ConfigUpdateRequest{}, &client.ScaleRequest{},
-			&client.LayerCreateRequest{}, &client.BuildCreateRequest{}, &client.RegisterRequest{},
-			&client.ProviderCreateRequest{}, &client.FlavorUpdateRequest{}, &client.RollbackRequest{},
+			&deis.FormationCreateRequest{}, &deis.ConfigUpdateRequest{}, &deis.ScaleRequest{},
+			&deis.LayerCreateRequest{}, &deis.BuildCreateRequest{}, &deis.RegisterRequest{},
+			&deis.ProviderCreateRequest{}, &deis.FlavorUpdateRequest{}, &deis.RollbackRequest{},
 		}
 		for _, v := range targets {
 			err := decodeJSON(bytes.NewReader(body), v)

@@ -3,16 +3,15 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/deis/deis"
+	"github.com/deis/deis/converge"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/store/storetest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/converge"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/store/storetest"
 )
 
 // testAPI is a controller API over a real store, reached through HTTP.
@@ -81,8 +80,8 @@ func (a *testAPI) must(want int, method, path, token string, body, v any) {
 // user registers and logs in a user, returning the token.
 func (a *testAPI) user(name string) string {
 	a.t.Helper()
-	a.must(http.StatusCreated, "POST", "/v1/auth/register", "", client.RegisterRequest{Username: name, Password: "password-" + name, Email: name + "@example.com"}, nil)
-	var tok client.Token
-	a.must(http.StatusOK, "POST", "/v1/auth/login", "", client.LoginRequest{Username: name, Password: "password-" + name}, &tok)
+	a.must(http.StatusCreated, "POST", "/v1/auth/register", "", deis.RegisterRequest{Username: name, Password: "password-" + name, Email: name + "@example.com"}, nil)
+	var tok deis.Token
+	a.must(http.StatusOK, "POST", "/v1/auth/login", "", deis.LoginRequest{Username: name, Password: "password-" + name}, &tok)
 	return tok.Token
 }

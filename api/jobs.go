@@ -3,15 +3,14 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 // jobRunner runs long operations in the background, records their progress
@@ -46,7 +45,7 @@ func (p *progress) Printf(format string, a ...any) {
 
 // start records the job and runs fn in the background. The job outlives the
 // request that started it.
-func (r *jobRunner) start(ctx context.Context, j client.Job, fn func(context.Context, *progress) error) (client.Job, error) {
+func (r *jobRunner) start(ctx context.Context, j deis.Job, fn func(context.Context, *progress) error) (deis.Job, error) {
 	j, err := r.store.CreateJob(ctx, j)
 	if err != nil {
 		return j, fmt.Errorf("creating %s job: %w", j.Kind, err)
@@ -89,7 +88,7 @@ func (r *jobRunner) watch(id string) <-chan struct{} {
 	return ch
 }
 
-func (s *Server) visibleJob(c *gin.Context) (client.Job, error) {
+func (s *Server) visibleJob(c *gin.Context) (deis.Job, error) {
 	j, err := s.store.GetJob(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return j, err
@@ -139,11 +138,11 @@ func (s *Server) jobLines(c *gin.Context) {
 			return
 		}
 		left := time.Until(deadline)
-		if len(lines) > 0 || j.State != client.JobRunning || left <= 0 {
+		if len(lines) > 0 || j.State != deis.JobRunning || left <= 0 {
 			if lines == nil {
-				lines = []client.JobLine{}
+				lines = []deis.JobLine{}
 			}
-			c.JSON(http.StatusOK, client.JobLines{Job: j, Lines: lines})
+			c.JSON(http.StatusOK, deis.JobLines{Job: j, Lines: lines})
 			return
 		}
 		select {

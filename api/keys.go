@@ -2,23 +2,22 @@ package api
 
 import (
 	"errors"
-	"net/http"
-	"strings"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/ssh"
+	"net/http"
+	"strings"
 )
 
 func (s *Server) listKeys(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Key, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Key, int, error) {
 		return s.store.ListKeys(c.Request.Context(), currentUser(c).Username, p)
 	})
 }
 
 func (s *Server) createKey(c *gin.Context) {
-	var req client.KeyCreateRequest
+	var req deis.KeyCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -31,11 +30,11 @@ func (s *Server) createKey(c *gin.Context) {
 	if req.ID == "" {
 		req.ID = comment
 	}
-	if !client.ValidID(req.ID) {
+	if !deis.ValidID(req.ID) {
 		fail(c, invalid("key id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
 	}
-	k := client.Key{
+	k := deis.Key{
 		ID:          req.ID,
 		Owner:       currentUser(c).Username,
 		Public:      strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))),

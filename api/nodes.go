@@ -4,40 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 // NodeManager is what the API needs of the node manager.
 type NodeManager interface {
-	Scale(ctx context.Context, f client.Formation, want map[string]int, p nodes.Progress) error
-	Adopt(ctx context.Context, f client.Formation, layer, host string, p nodes.Progress) (client.Node, error)
-	Destroy(ctx context.Context, f client.Formation, n client.Node, p nodes.Progress) error
-	DestroyAll(ctx context.Context, f client.Formation, p nodes.Progress) error
-	Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error)
-	SSH(ctx context.Context, f client.Formation, n client.Node) (client.NodeSSHInfo, error)
-	Trust(ctx context.Context, n client.Node) (client.Node, error)
+	Scale(ctx context.Context, f deis.Formation, want map[string]int, p nodes.Progress) error
+	Adopt(ctx context.Context, f deis.Formation, layer, host string, p nodes.Progress) (deis.Node, error)
+	Destroy(ctx context.Context, f deis.Formation, n deis.Node, p nodes.Progress) error
+	DestroyAll(ctx context.Context, f deis.Formation, p nodes.Progress) error
+	Check(ctx context.Context, f deis.Formation, n deis.Node) (deis.Node, error)
+	SSH(ctx context.Context, f deis.Formation, n deis.Node) (deis.NodeSSHInfo, error)
+	Trust(ctx context.Context, n deis.Node) (deis.Node, error)
 	VerifyProvider(ctx context.Context, typ string, creds map[string]string) ([]nodes.FlavorSeed, error)
-	BuildLayer(ctx context.Context, f client.Formation, layer string) error
-	TeardownLayer(ctx context.Context, f client.Formation, layer string) error
-	TeardownFormation(ctx context.Context, f client.Formation) error
-	Drain(ctx context.Context, f client.Formation, want map[string]int) ([]string, error)
+	BuildLayer(ctx context.Context, f deis.Formation, layer string) error
+	TeardownLayer(ctx context.Context, f deis.Formation, layer string) error
+	TeardownFormation(ctx context.Context, f deis.Formation) error
+	Drain(ctx context.Context, f deis.Formation, want map[string]int) ([]string, error)
 	Undrain(ctx context.Context, ids []string) error
-	ReconcileCloud(ctx context.Context, only *client.Formation, policy nodes.CloudPolicy, p nodes.Progress) ([]string, error)
+	ReconcileCloud(ctx context.Context, only *deis.Formation, policy nodes.CloudPolicy, p nodes.Progress) ([]string, error)
 }
 
 // maxNodesPerLayer bounds one layer's node count.
 const maxNodesPerLayer = 50
 
 func (s *Server) scaleNodes(c *gin.Context) {
-	var req client.NodeScaleRequest
+	var req deis.NodeScaleRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -71,7 +70,7 @@ func (s *Server) scaleNodes(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		if typ == client.ProviderStatic && req[l] > f.Nodes[l] {
+		if typ == deis.ProviderStatic && req[l] > f.Nodes[l] {
 			fail(c, invalid("layer %s is on the static provider, which cannot make machines: adopt hosts with deis nodes:create %s HOST --layer %s", l, f.ID, l))
 			return
 		}
@@ -106,7 +105,7 @@ func (s *Server) scaleNodes(c *gin.Context) {
 
 // startJob starts fn as a job of the current user and answers 202.
 func (s *Server) startJob(c *gin.Context, kind, target string, fn func(context.Context, *progress) error) {
-	j, err := s.jobs.start(c.Request.Context(), client.Job{Kind: kind, Target: target, Owner: currentUser(c).Username}, fn)
+	j, err := s.jobs.start(c.Request.Context(), deis.Job{Kind: kind, Target: target, Owner: currentUser(c).Username}, fn)
 	if err != nil {
 		fail(c, err)
 		return
@@ -115,7 +114,7 @@ func (s *Server) startJob(c *gin.Context, kind, target string, fn func(context.C
 }
 
 func (s *Server) adoptNode(c *gin.Context) {
-	var req client.NodeCreateRequest
+	var req deis.NodeCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -165,7 +164,7 @@ func (s *Server) listNodes(c *gin.Context) {
 		}
 		wg.Wait()
 	}
-	list(c, func(p store.PageReq) ([]client.Node, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Node, int, error) {
 		return s.store.ListNodes(c.Request.Context(), f.ID, p)
 	})
 }
@@ -175,7 +174,7 @@ func (s *Server) listNodes(c *gin.Context) {
 func (s *Server) loadNode(c *gin.Context) {
 	ctx := c.Request.Context()
 	n, err := s.store.GetNode(ctx, c.Param("id"))
-	var f client.Formation
+	var f deis.Formation
 	if err == nil {
 		f, err = s.store.GetFormation(ctx, viewer(c), n.Formation)
 	}
@@ -191,7 +190,7 @@ func (s *Server) loadNode(c *gin.Context) {
 	c.Next()
 }
 
-func nodeOf(c *gin.Context) client.Node { return c.MustGet("node").(client.Node) }
+func nodeOf(c *gin.Context) deis.Node { return c.MustGet("node").(deis.Node) }
 
 func (s *Server) getNode(c *gin.Context) {
 	n := nodeOf(c)
@@ -276,7 +275,7 @@ func total(m map[string]int) int {
 // terminated as asked; nodes whose machine is gone are marked lost and
 // their containers move.
 func (s *Server) reconcileNodes(c *gin.Context) {
-	var req client.NodeReconcileRequest
+	var req deis.NodeReconcileRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return

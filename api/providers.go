@@ -3,24 +3,23 @@ package api
 import (
 	"context"
 	"errors"
-	"net/http"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
+	"net/http"
 )
 
 // providerTypes are the provider types the controller knows, and whether
 // their back end is built.
 var providerTypes = map[string]bool{
-	client.ProviderStatic: true,
-	client.ProviderDocker: true,
-	client.ProviderEC2:    true,
+	deis.ProviderStatic: true,
+	deis.ProviderDocker: true,
+	deis.ProviderEC2:    true,
 }
 
 func (s *Server) listProviders(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Provider, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Provider, int, error) {
 		return s.store.ListProviders(c.Request.Context(), currentUser(c).Username, p)
 	})
 }
@@ -28,7 +27,7 @@ func (s *Server) listProviders(c *gin.Context) {
 // validateNames checks the keys of credentials, flavor params and the like.
 func validateNames[V any](what string, m map[string]V) error {
 	for k := range m {
-		if !client.ValidEnvName(k) {
+		if !deis.ValidEnvName(k) {
 			return invalid("%s name %q must be letters, digits and '_', not starting with a digit", what, k)
 		}
 	}
@@ -36,14 +35,14 @@ func validateNames[V any](what string, m map[string]V) error {
 }
 
 func (s *Server) createProvider(c *gin.Context) {
-	var req client.ProviderCreateRequest
+	var req deis.ProviderCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
 	}
 	built, known := providerTypes[req.Type]
 	switch {
-	case !client.ValidID(req.ID):
+	case !deis.ValidID(req.ID):
 		fail(c, invalid("provider id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
 	case !known:
@@ -68,7 +67,7 @@ func (s *Server) createProvider(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	p := client.Provider{ID: req.ID, Owner: u.Username, Type: req.Type}
+	p := deis.Provider{ID: req.ID, Owner: u.Username, Type: req.Type}
 	p, err = s.store.CreateProvider(ctx, p, req.Creds)
 	if err != nil {
 		fail(c, err)
@@ -76,7 +75,7 @@ func (s *Server) createProvider(c *gin.Context) {
 	}
 	for _, seed := range seeds {
 		id := p.ID + "-" + seed.Suffix
-		_, err := s.store.CreateFlavor(ctx, client.Flavor{ID: id, Owner: u.Username, Provider: p.ID, Params: seed.Params})
+		_, err := s.store.CreateFlavor(ctx, deis.Flavor{ID: id, Owner: u.Username, Provider: p.ID, Params: seed.Params})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			logger(c).Warn("seeding a flavor", "flavor", id, "err", err)
 		}
@@ -87,8 +86,8 @@ func (s *Server) createProvider(c *gin.Context) {
 // verifyProvider checks a cloud provider's creds with its API before they
 // are stored and returns the flavors it suggests. Empty ec2 creds mean the
 // controller's own AWS credentials: only an admin may use those.
-func (s *Server) verifyProvider(ctx context.Context, u client.User, typ string, creds map[string]string) ([]nodes.FlavorSeed, error) {
-	if typ != client.ProviderEC2 {
+func (s *Server) verifyProvider(ctx context.Context, u deis.User, typ string, creds map[string]string) ([]nodes.FlavorSeed, error) {
+	if typ != deis.ProviderEC2 {
 		return nil, nil
 	}
 	if creds["access_key_id"] == "" && !u.Admin {
@@ -117,7 +116,7 @@ func (s *Server) getProvider(c *gin.Context) {
 }
 
 func (s *Server) updateProvider(c *gin.Context) {
-	var req client.ProviderUpdateRequest
+	var req deis.ProviderUpdateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -133,7 +132,7 @@ func (s *Server) updateProvider(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if cur.Type == client.ProviderEC2 {
+	if cur.Type == deis.ProviderEC2 {
 		creds, err := s.store.ProviderCreds(ctx, u.Username, cur.ID)
 		if err != nil {
 			fail(c, err)

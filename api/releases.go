@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"maps"
 	"net/http"
 	"net/url"
@@ -12,10 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 func (s *Server) getConfig(c *gin.Context) {
@@ -31,7 +30,7 @@ func (s *Server) getConfig(c *gin.Context) {
 const maxConfigValue = 64 << 10
 
 func (s *Server) updateConfig(c *gin.Context) {
-	var req client.ConfigUpdateRequest
+	var req deis.ConfigUpdateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -42,7 +41,7 @@ func (s *Server) updateConfig(c *gin.Context) {
 	}
 	for k, v := range req.Values {
 		switch {
-		case !client.ValidEnvName(k):
+		case !deis.ValidEnvName(k):
 			fail(c, invalid("config key %q is not a valid environment variable name", k))
 			return
 		case v != nil && len(*v) > maxConfigValue:
@@ -57,7 +56,7 @@ func (s *Server) updateConfig(c *gin.Context) {
 		s.planConfig(c, req)
 		return
 	}
-	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
+	s.releaseAndRoll(c, func(ctx context.Context) (deis.Release, error) {
 		_, rel, err := s.store.UpdateConfig(ctx, appOf(c).ID, req.Values, currentUser(c).Username)
 		return rel, err
 	})
@@ -65,7 +64,7 @@ func (s *Server) updateConfig(c *gin.Context) {
 
 // planConfig answers what a config update would do: the keys it changes
 // (values are not echoed) and the rollout of the next release.
-func (s *Server) planConfig(c *gin.Context, req client.ConfigUpdateRequest) {
+func (s *Server) planConfig(c *gin.Context, req deis.ConfigUpdateRequest) {
 	ctx, a := c.Request.Context(), appOf(c)
 	cur, err := s.store.GetConfig(ctx, a.ID)
 	if err != nil {
@@ -99,7 +98,7 @@ func (s *Server) planConfig(c *gin.Context, req client.ConfigUpdateRequest) {
 
 // planRelease answers the plan of the release after the latest, with
 // structure.
-func (s *Server) planRelease(c *gin.Context, a client.App, structure map[string]int, summary string) {
+func (s *Server) planRelease(c *gin.Context, a deis.App, structure map[string]int, summary string) {
 	ctx := c.Request.Context()
 	rels, _, err := s.store.ListReleases(ctx, a.ID, store.PageReq{Limit: 1})
 	if err != nil {
@@ -115,24 +114,24 @@ func (s *Server) planRelease(c *gin.Context, a client.App, structure map[string]
 
 // answerPlan answers the plan of moving a to release (made as version
 // made, 0 when none) with structure.
-func (s *Server) answerPlan(c *gin.Context, a client.App, structure map[string]int, release, made int, summary string) {
+func (s *Server) answerPlan(c *gin.Context, a deis.App, structure map[string]int, release, made int, summary string) {
 	plan, err := s.conv.PlanApp(c.Request.Context(), a.ID, structure, release)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	nz := func(cs []client.Container) []client.Container {
+	nz := func(cs []deis.Container) []deis.Container {
 		if cs == nil {
-			return []client.Container{}
+			return []deis.Container{}
 		}
 		return cs
 	}
-	c.JSON(http.StatusOK, client.ReleasePlan{Release: made, Summary: summary,
+	c.JSON(http.StatusOK, deis.ReleasePlan{Release: made, Summary: summary,
 		Start: nz(plan.Start), Keep: nz(plan.Keep), Retire: nz(plan.Retire)})
 }
 
 func (s *Server) listBuilds(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Build, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Build, int, error) {
 		return s.store.ListBuilds(c.Request.Context(), appOf(c).ID, p)
 	})
 }
@@ -143,7 +142,7 @@ var (
 	processTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 )
 
-func validateBuild(b client.BuildCreateRequest) error {
+func validateBuild(b deis.BuildCreateRequest) error {
 	u, err := url.Parse(b.SlugURL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
@@ -169,7 +168,7 @@ func validateBuild(b client.BuildCreateRequest) error {
 }
 
 func (s *Server) createBuild(c *gin.Context) {
-	var req client.BuildCreateRequest
+	var req deis.BuildCreateRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -178,7 +177,7 @@ func (s *Server) createBuild(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	b := client.Build{
+	b := deis.Build{
 		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
 		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
 	}
@@ -195,7 +194,7 @@ func (s *Server) getBuild(c *gin.Context) {
 }
 
 func (s *Server) listReleases(c *gin.Context) {
-	list(c, func(p store.PageReq) ([]client.Release, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Release, int, error) {
 		return s.store.ListReleases(c.Request.Context(), appOf(c).ID, p)
 	})
 }
@@ -221,7 +220,7 @@ func (s *Server) getRelease(c *gin.Context) {
 }
 
 func (s *Server) rollback(c *gin.Context) {
-	var req client.RollbackRequest
+	var req deis.RollbackRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -234,7 +233,7 @@ func (s *Server) rollback(c *gin.Context) {
 		s.planRollback(c, req.Version)
 		return
 	}
-	s.releaseAndRoll(c, func(ctx context.Context) (client.Release, error) {
+	s.releaseAndRoll(c, func(ctx context.Context) (deis.Release, error) {
 		return s.store.Rollback(ctx, appOf(c).ID, req.Version, currentUser(c).Username)
 	})
 }
@@ -279,7 +278,7 @@ func (s *Server) listContainers(c *gin.Context) {
 			logger(c).Warn("refreshing containers", "app", appOf(c).ID, "err", err)
 		}
 	}
-	list(c, func(p store.PageReq) ([]client.Container, int, error) {
+	list(c, func(p store.PageReq) ([]deis.Container, int, error) {
 		return s.store.ListContainers(c.Request.Context(), appOf(c).ID, p)
 	})
 }
@@ -288,7 +287,7 @@ func (s *Server) listContainers(c *gin.Context) {
 const maxProcesses = 100
 
 func (s *Server) scale(c *gin.Context) {
-	var req client.ScaleRequest
+	var req deis.ScaleRequest
 	if err := decode(c, &req); err != nil {
 		fail(c, err)
 		return
@@ -360,7 +359,7 @@ func (s *Server) scale(c *gin.Context) {
 // firstWeb scales a new app to web=1 before its first build when the
 // Procfile has a web process, as Heroku and Deis do, if its formation has
 // runtime nodes. It returns how to undo that.
-func (s *Server) firstWeb(ctx context.Context, a client.App, procfile map[string]string) (func(), error) {
+func (s *Server) firstWeb(ctx context.Context, a deis.App, procfile map[string]string) (func(), error) {
 	nothing := func() {}
 	if _, ok := procfile["web"]; !ok || hasProcesses(a) {
 		return nothing, nil
@@ -379,7 +378,7 @@ func (s *Server) firstWeb(ctx context.Context, a client.App, procfile map[string
 	return func() { s.store.SetStructure(context.WithoutCancel(ctx), a.ID, a.Structure) }, nil
 }
 
-func validateScale(req client.ScaleRequest, procfile map[string]string) error {
+func validateScale(req deis.ScaleRequest, procfile map[string]string) error {
 	if len(req) == 0 {
 		return invalid("name at least one process type to scale, like web=2")
 	}
@@ -409,7 +408,7 @@ func validateScale(req client.ScaleRequest, procfile map[string]string) error {
 }
 
 // currentProcfile returns the Procfile of the app's latest release's build.
-func (s *Server) currentProcfile(c *gin.Context, a client.App) (map[string]string, error) {
+func (s *Server) currentProcfile(c *gin.Context, a deis.App) (map[string]string, error) {
 	ctx := c.Request.Context()
 	rels, _, err := s.store.ListReleases(ctx, a.ID, store.PageReq{Limit: 1})
 	if err != nil || len(rels) == 0 || rels[0].Build == "" {

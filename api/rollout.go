@@ -5,23 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"slices"
-	"strconv"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
 	"github.com/deis/deis/recipes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
+	"net/http"
+	"slices"
+	"strconv"
 )
 
 // Converger is what the API needs of the converger.
 type Converger interface {
 	Lock(app string) func()
 	Rollout(ctx context.Context, app string, release int, p converge.Progress) error
-	Deployed(ctx context.Context, app string) (client.Release, error)
-	World(ctx context.Context, f client.Formation) (converge.World, error)
+	Deployed(ctx context.Context, app string) (deis.Release, error)
+	World(ctx context.Context, f deis.Formation) (converge.World, error)
 	Nodes(ctx context.Context, w converge.World, ids []string, p converge.Progress) ([]converge.NodeResult, error)
 	Plan(ctx context.Context, w converge.World, ids []string) ([]converge.NodeResult, error)
 	PlanApp(ctx context.Context, app string, structure map[string]int, release int) (converge.Plan, error)
@@ -29,11 +28,11 @@ type Converger interface {
 }
 
 // hasProcesses reports whether an app's structure runs anything.
-func hasProcesses(a client.App) bool { return total(a.Structure) > 0 }
+func hasProcesses(a deis.App) bool { return total(a.Structure) > 0 }
 
 // releaseAndRoll answers the release roll made, as it ended (deployed, or
 // failed with why: the previous one serves on).
-func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (client.Release, error)) {
+func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (deis.Release, error)) {
 	ctx := context.WithoutCancel(c.Request.Context()) // a rollout finishes even if the client goes
 	rel, err := s.roll(ctx, appOf(c).ID, mk, logProgress{logger(c)})
 	if err != nil {
@@ -45,7 +44,7 @@ func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (cl
 
 // roll makes a release with mk while holding the app's rollout lock, rolls
 // it out when the app runs processes, and returns the release as it ended.
-func (s *Server) roll(ctx context.Context, app string, mk func(ctx context.Context) (client.Release, error), p converge.Progress) (client.Release, error) {
+func (s *Server) roll(ctx context.Context, app string, mk func(ctx context.Context) (deis.Release, error), p converge.Progress) (deis.Release, error) {
 	unlock := s.conv.Lock(app)
 	defer unlock()
 	rel, err := mk(ctx)
@@ -67,21 +66,21 @@ func (s *Server) roll(ctx context.Context, app string, mk func(ctx context.Conte
 // DeployBuild registers a build made by the controller (a git push) and
 // rolls it out, as builds:create does: the first build with a web process
 // scales web=1. Progress goes to p.
-func (s *Server) DeployBuild(ctx context.Context, b client.Build, p converge.Progress) (client.Release, error) {
+func (s *Server) DeployBuild(ctx context.Context, b deis.Build, p converge.Progress) (deis.Release, error) {
 	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, b.App)
 	if err != nil {
-		return client.Release{}, err
+		return deis.Release{}, err
 	}
 	return s.roll(ctx, a.ID, s.newBuild(a, b), p)
 }
 
 // newBuild makes the release of build b of app a, scaling web=1 first on
 // the app's first build.
-func (s *Server) newBuild(a client.App, b client.Build) func(ctx context.Context) (client.Release, error) {
-	return func(ctx context.Context) (client.Release, error) {
+func (s *Server) newBuild(a deis.App, b deis.Build) func(ctx context.Context) (deis.Release, error) {
+	return func(ctx context.Context) (deis.Release, error) {
 		undo, err := s.firstWeb(ctx, a, b.Procfile)
 		if err != nil {
-			return client.Release{}, err
+			return deis.Release{}, err
 		}
 		_, rel, err := s.store.CreateBuild(ctx, b)
 		if err != nil {
@@ -130,7 +129,7 @@ func (s *Server) convergeNode(c *gin.Context) {
 
 // planNodes answers what a converge of nodes ids (every node when nil)
 // would change, changing nothing.
-func (s *Server) planNodes(c *gin.Context, f client.Formation, ids []string) {
+func (s *Server) planNodes(c *gin.Context, f deis.Formation, ids []string) {
 	w, err := s.conv.World(c.Request.Context(), f)
 	if err != nil {
 		fail(c, err)
@@ -141,9 +140,9 @@ func (s *Server) planNodes(c *gin.Context, f client.Formation, ids []string) {
 		fail(c, err)
 		return
 	}
-	out := []client.NodePlan{}
+	out := []deis.NodePlan{}
 	for _, r := range results {
-		np := client.NodePlan{Node: r.Node, Changes: []client.PlanChange{}, Error: r.Report.Error}
+		np := deis.NodePlan{Node: r.Node, Changes: []deis.PlanChange{}, Error: r.Report.Error}
 		if r.Err != nil {
 			np.Error = r.Err.Error()
 		}
@@ -152,7 +151,7 @@ func (s *Server) planNodes(c *gin.Context, f client.Formation, ids []string) {
 				np.Unchanged++
 				continue
 			}
-			np.Changes = append(np.Changes, client.PlanChange{Resource: res.Resource, Result: res.Result, Message: res.Message})
+			np.Changes = append(np.Changes, deis.PlanChange{Resource: res.Resource, Result: res.Result, Message: res.Message})
 		}
 		out = append(out, np)
 	}
@@ -160,7 +159,7 @@ func (s *Server) planNodes(c *gin.Context, f client.Formation, ids []string) {
 }
 
 // convergeNodes converges nodes and records each node's report in the job.
-func (s *Server) convergeNodes(ctx context.Context, f client.Formation, ids []string, p converge.Progress) error {
+func (s *Server) convergeNodes(ctx context.Context, f deis.Formation, ids []string, p converge.Progress) error {
 	w, err := s.conv.World(ctx, f)
 	if err != nil {
 		return err

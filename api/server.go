@@ -7,15 +7,14 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 )
 
 // Config holds what the API needs from the controller.
@@ -85,7 +84,7 @@ func (s *Server) routes() {
 	e.Use(s.requestID, s.accessLog, s.recover)
 	e.NoRoute(func(c *gin.Context) { fail(c, notFound("no route for %s %s", c.Request.Method, c.Request.URL.Path)) })
 	e.NoMethod(func(c *gin.Context) {
-		fail(c, &Error{http.StatusMethodNotAllowed, client.CodeBadRequest, "method " + c.Request.Method + " is not allowed here"})
+		fail(c, &Error{http.StatusMethodNotAllowed, deis.CodeBadRequest, "method " + c.Request.Method + " is not allowed here"})
 	})
 	e.GET("/healthz", s.healthz)
 
@@ -168,7 +167,7 @@ func (s *Server) routes() {
 
 func (s *Server) healthz(c *gin.Context) {
 	if err := s.store.Ping(c.Request.Context()); err != nil {
-		c.JSON(http.StatusServiceUnavailable, client.Error{Message: "store unavailable", Code: client.CodeInternal})
+		c.JSON(http.StatusServiceUnavailable, deis.Error{Message: "store unavailable", Code: deis.CodeInternal})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
@@ -203,7 +202,7 @@ func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
 			logger(c).Error("panic in handler", "panic", r, "path", c.Request.URL.Path)
-			fail(c, &Error{http.StatusInternalServerError, client.CodeInternal, "internal error"})
+			fail(c, &Error{http.StatusInternalServerError, deis.CodeInternal, "internal error"})
 		}
 	}()
 	c.Next()
@@ -246,7 +245,7 @@ func listed[T any](c *gin.Context, p store.PageReq, items []T, total int) {
 	if items == nil {
 		items = []T{}
 	}
-	page := client.Page[T]{Count: total, Results: items}
+	page := deis.Page[T]{Count: total, Results: items}
 	if end := p.Offset + len(items); end < total && len(items) > 0 {
 		q := url.Values{}
 		for k, v := range c.Request.URL.Query() {

@@ -4,15 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/slugbuilder"
+	"github.com/gin-gonic/gin"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/slugbuilder"
-	"github.com/gin-gonic/gin"
 )
 
 // maxSlug bounds an uploaded slug.
@@ -62,7 +61,7 @@ func (s *Server) uploadSlug(c *gin.Context) {
 		scheme = "https"
 	}
 	url := fmt.Sprintf("%s://%s/v1/apps/%s/slugs/%s.tgz", scheme, c.Request.Host, appOf(c).ID, sum)
-	c.JSON(http.StatusCreated, client.Slug{URL: url, SHA256: sum, Size: size, Procfile: procfile})
+	c.JSON(http.StatusCreated, deis.Slug{URL: url, SHA256: sum, Size: size, Procfile: procfile})
 }
 
 // getSlug serves a stored slug to users who can see the app.

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,20 +12,20 @@ import (
 )
 
 // ListApps returns the apps the caller owns or collaborates on.
-func (c *Client) ListApps(ctx context.Context) ([]App, error) {
-	return list[App](ctx, c, p("apps"))
+func (c *Client) ListApps(ctx context.Context) ([]deis.App, error) {
+	return list[deis.App](ctx, c, p("apps"))
 }
 
 // CreateApp creates an app on a formation.
-func (c *Client) CreateApp(ctx context.Context, req AppCreateRequest) (App, error) {
-	var a App
+func (c *Client) CreateApp(ctx context.Context, req deis.AppCreateRequest) (deis.App, error) {
+	var a deis.App
 	err := c.post(ctx, p("apps"), req, &a)
 	return a, err
 }
 
 // GetApp returns one app.
-func (c *Client) GetApp(ctx context.Context, id string) (App, error) {
-	var a App
+func (c *Client) GetApp(ctx context.Context, id string) (deis.App, error) {
+	var a deis.App
 	err := c.get(ctx, p("apps", id), &a)
 	return a, err
 }
@@ -76,8 +77,8 @@ func (c *Client) AppRun(ctx context.Context, app string, req RunRequest) (RunRes
 }
 
 // GetConfig returns the latest config of an app.
-func (c *Client) GetConfig(ctx context.Context, app string) (Config, error) {
-	var cfg Config
+func (c *Client) GetConfig(ctx context.Context, app string) (deis.Config, error) {
+	var cfg deis.Config
 	err := c.get(ctx, p("apps", app, "config"), &cfg)
 	return cfg, err
 }
@@ -89,88 +90,88 @@ const rolloutWait = 15 * time.Minute
 
 // UpdateConfig merges values into the app's config: a nil value unsets the
 // key. It returns the release the change made.
-func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (Release, error) {
-	var r Release
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "config"), body: ConfigUpdateRequest{Values: values}, wait: rolloutWait}, &r)
+func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (deis.Release, error) {
+	var r deis.Release
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "config"), body: deis.ConfigUpdateRequest{Values: values}, wait: rolloutWait}, &r)
 	return r, err
 }
 
 // PlanConfig returns what UpdateConfig would do, changing nothing.
-func (c *Client) PlanConfig(ctx context.Context, app string, values map[string]*string) (ReleasePlan, error) {
-	var r ReleasePlan
-	err := c.post(ctx, p("apps", app, "config")+"?dry_run=true", ConfigUpdateRequest{Values: values}, &r)
+func (c *Client) PlanConfig(ctx context.Context, app string, values map[string]*string) (deis.ReleasePlan, error) {
+	var r deis.ReleasePlan
+	err := c.post(ctx, p("apps", app, "config")+"?dry_run=true", deis.ConfigUpdateRequest{Values: values}, &r)
 	return r, err
 }
 
 // PlanRollback returns what Rollback would do, changing nothing.
-func (c *Client) PlanRollback(ctx context.Context, app string, version int) (ReleasePlan, error) {
-	var r ReleasePlan
-	err := c.post(ctx, p("apps", app, "releases", "rollback")+"?dry_run=true", RollbackRequest{Version: version}, &r)
+func (c *Client) PlanRollback(ctx context.Context, app string, version int) (deis.ReleasePlan, error) {
+	var r deis.ReleasePlan
+	err := c.post(ctx, p("apps", app, "releases", "rollback")+"?dry_run=true", deis.RollbackRequest{Version: version}, &r)
 	return r, err
 }
 
 // PlanScale returns what Scale would do, changing nothing.
-func (c *Client) PlanScale(ctx context.Context, app string, req ScaleRequest) (ReleasePlan, error) {
-	var r ReleasePlan
+func (c *Client) PlanScale(ctx context.Context, app string, req deis.ScaleRequest) (deis.ReleasePlan, error) {
+	var r deis.ReleasePlan
 	err := c.post(ctx, p("apps", app, "scale")+"?dry_run=true", req, &r)
 	return r, err
 }
 
 // ListBuilds returns the builds of an app.
-func (c *Client) ListBuilds(ctx context.Context, app string) ([]Build, error) {
-	return list[Build](ctx, c, p("apps", app, "builds"))
+func (c *Client) ListBuilds(ctx context.Context, app string) ([]deis.Build, error) {
+	return list[deis.Build](ctx, c, p("apps", app, "builds"))
 }
 
 // CreateBuild registers a slug built elsewhere and returns the release it
 // made.
-func (c *Client) CreateBuild(ctx context.Context, app string, req BuildCreateRequest) (Release, error) {
-	var r Release
+func (c *Client) CreateBuild(ctx context.Context, app string, req deis.BuildCreateRequest) (deis.Release, error) {
+	var r deis.Release
 	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "builds"), body: req, wait: rolloutWait}, &r)
 	return r, err
 }
 
 // UploadSlug stores a slug (a tar.gz of /app) on the controller.
-func (c *Client) UploadSlug(ctx context.Context, app string, slug io.Reader) (Slug, error) {
-	var s Slug
+func (c *Client) UploadSlug(ctx context.Context, app string, slug io.Reader) (deis.Slug, error) {
+	var s deis.Slug
 	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "slugs"), rawBody: slug, wait: rolloutWait}, &s)
 	return s, err
 }
 
 // GetBuild returns one build.
-func (c *Client) GetBuild(ctx context.Context, app, uuid string) (Build, error) {
-	var b Build
+func (c *Client) GetBuild(ctx context.Context, app, uuid string) (deis.Build, error) {
+	var b deis.Build
 	err := c.get(ctx, p("apps", app, "builds", uuid), &b)
 	return b, err
 }
 
 // ListReleases returns the releases of an app, newest first.
-func (c *Client) ListReleases(ctx context.Context, app string) ([]Release, error) {
-	return list[Release](ctx, c, p("apps", app, "releases"))
+func (c *Client) ListReleases(ctx context.Context, app string) ([]deis.Release, error) {
+	return list[deis.Release](ctx, c, p("apps", app, "releases"))
 }
 
 // GetRelease returns release vN of an app.
-func (c *Client) GetRelease(ctx context.Context, app string, version int) (Release, error) {
-	var r Release
+func (c *Client) GetRelease(ctx context.Context, app string, version int) (deis.Release, error) {
+	var r deis.Release
 	err := c.get(ctx, p("apps", app, "releases", strconv.Itoa(version)), &r)
 	return r, err
 }
 
 // Rollback makes a new release from release vN's build and config; version
 // 0 means the release before the current one.
-func (c *Client) Rollback(ctx context.Context, app string, version int) (Release, error) {
-	var r Release
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "releases", "rollback"), body: RollbackRequest{Version: version}, wait: rolloutWait}, &r)
+func (c *Client) Rollback(ctx context.Context, app string, version int) (deis.Release, error) {
+	var r deis.Release
+	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "releases", "rollback"), body: deis.RollbackRequest{Version: version}, wait: rolloutWait}, &r)
 	return r, err
 }
 
 // ListContainers returns the containers of an app.
-func (c *Client) ListContainers(ctx context.Context, app string) ([]Container, error) {
-	return list[Container](ctx, c, p("apps", app, "containers"))
+func (c *Client) ListContainers(ctx context.Context, app string) ([]deis.Container, error) {
+	return list[deis.Container](ctx, c, p("apps", app, "containers"))
 }
 
 // Scale sets process counts and returns the app with its new structure.
-func (c *Client) Scale(ctx context.Context, app string, req ScaleRequest) (App, error) {
-	var a App
+func (c *Client) Scale(ctx context.Context, app string, req deis.ScaleRequest) (deis.App, error) {
+	var a deis.App
 	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "scale"), body: req, wait: rolloutWait}, &a)
 	return a, err
 }

@@ -1,19 +1,23 @@
 package client
 
-import "context"
+import (
+	"context"
+
+	"github.com/deis/deis"
+)
 
 // Register creates an account. The first account of a controller is an
 // admin. It needs no token.
-func (c *Client) Register(ctx context.Context, req RegisterRequest) (User, error) {
-	var u User
+func (c *Client) Register(ctx context.Context, req deis.RegisterRequest) (deis.User, error) {
+	var u deis.User
 	err := c.post(ctx, p("auth", "register"), req, &u)
 	return u, err
 }
 
 // Login trades a username and password for a bearer token. It needs no
 // token.
-func (c *Client) Login(ctx context.Context, req LoginRequest) (Token, error) {
-	var t Token
+func (c *Client) Login(ctx context.Context, req deis.LoginRequest) (deis.Token, error) {
+	var t deis.Token
 	err := c.post(ctx, p("auth", "login"), req, &t)
 	return t, err
 }
@@ -24,27 +28,27 @@ func (c *Client) Logout(ctx context.Context) error {
 }
 
 // Whoami returns the user the token belongs to.
-func (c *Client) Whoami(ctx context.Context) (User, error) {
-	var u User
+func (c *Client) Whoami(ctx context.Context) (deis.User, error) {
+	var u deis.User
 	err := c.get(ctx, p("auth", "whoami"), &u)
 	return u, err
 }
 
 // ListKeys returns the caller's SSH keys.
-func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
-	return list[Key](ctx, c, p("keys"))
+func (c *Client) ListKeys(ctx context.Context) ([]deis.Key, error) {
+	return list[deis.Key](ctx, c, p("keys"))
 }
 
 // CreateKey adds an SSH public key.
-func (c *Client) CreateKey(ctx context.Context, req KeyCreateRequest) (Key, error) {
-	var k Key
+func (c *Client) CreateKey(ctx context.Context, req deis.KeyCreateRequest) (deis.Key, error) {
+	var k deis.Key
 	err := c.post(ctx, p("keys"), req, &k)
 	return k, err
 }
 
 // GetKey returns one key.
-func (c *Client) GetKey(ctx context.Context, id string) (Key, error) {
-	var k Key
+func (c *Client) GetKey(ctx context.Context, id string) (deis.Key, error) {
+	var k deis.Key
 	err := c.get(ctx, p("keys", id), &k)
 	return k, err
 }
@@ -55,17 +59,17 @@ func (c *Client) DeleteKey(ctx context.Context, id string) error {
 }
 
 // ListPerms returns the collaborators of an app.
-func (c *Client) ListPerms(ctx context.Context, app string) (Perms, error) {
-	var ps Perms
+func (c *Client) ListPerms(ctx context.Context, app string) (deis.Perms, error) {
+	var ps deis.Perms
 	err := c.get(ctx, p("apps", app, "perms"), &ps)
 	return ps, err
 }
 
 // CreatePerm adds username as a collaborator of app and returns the new
 // list.
-func (c *Client) CreatePerm(ctx context.Context, app, username string) (Perms, error) {
-	var ps Perms
-	err := c.post(ctx, p("apps", app, "perms"), PermCreateRequest{Username: username}, &ps)
+func (c *Client) CreatePerm(ctx context.Context, app, username string) (deis.Perms, error) {
+	var ps deis.Perms
+	err := c.post(ctx, p("apps", app, "perms"), deis.PermCreateRequest{Username: username}, &ps)
 	return ps, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"net/url"
@@ -176,7 +177,7 @@ func unwrapURLError(err error) error {
 // ours (a proxy's HTML page) keep only their first line.
 func decodeError(resp *http.Response, data []byte) error {
 	ae := &APIError{Status: resp.StatusCode, RequestID: resp.Header.Get("X-Deis-Request-ID")}
-	var e Error
+	var e deis.Error
 	if err := json.Unmarshal(data, &e); err == nil && (e.Message != "" || e.Code != "") {
 		ae.Code, ae.Message = e.Code, e.Message
 		return ae
@@ -200,7 +201,7 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	seen := map[string]bool{}
 	r := request{method: http.MethodGet, path: path}
 	for {
-		var p Page[T]
+		var p deis.Page[T]
 		if _, err := c.do(ctx, r, &p); err != nil {
 			return nil, err
 		}
@@ -259,8 +260,8 @@ func (c *Client) del(ctx context.Context, path string) error {
 
 // jobCall sends a request that answers 202 with a Job. An answer without a
 // body (204) gives a nil job.
-func (c *Client) jobCall(ctx context.Context, method, path string, body any) (*Job, error) {
-	var j Job
+func (c *Client) jobCall(ctx context.Context, method, path string, body any) (*deis.Job, error) {
+	var j deis.Job
 	status, err := c.do(ctx, request{method: method, path: path, body: body}, &j)
 	if err != nil {
 		return nil, err

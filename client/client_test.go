@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -34,7 +35,7 @@ func TestHeaders(t *testing.T) {
 	var got http.Header
 	c := serve(t, "", func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Clone()
-		writeJSON(w, 200, User{Username: "alice"})
+		writeJSON(w, 200, deis.User{Username: "alice"})
 	})
 	u, err := c.Whoami(context.Background())
 	if err != nil {
@@ -55,10 +56,10 @@ func TestNoTokenNoAuthHeader(t *testing.T) {
 	var auth []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth = r.Header.Values("Authorization")
-		writeJSON(w, 200, Token{Token: "t", Username: "bob"})
+		writeJSON(w, 200, deis.Token{Token: "t", Username: "bob"})
 	}))
 	defer srv.Close()
-	if _, err := New(srv.URL, "").Login(context.Background(), LoginRequest{Username: "bob"}); err != nil {
+	if _, err := New(srv.URL, "").Login(context.Background(), deis.LoginRequest{Username: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(auth) != 0 {
@@ -76,13 +77,13 @@ func TestPagination(t *testing.T) {
 			c := serve(t, prefix, func(w http.ResponseWriter, r *http.Request) {
 				paths = append(paths, r.URL.RequestURI())
 				if !strings.HasPrefix(r.URL.Path, prefix+"/v1/apps") {
-					writeJSON(w, 404, Error{Message: "bad path " + r.URL.Path, Code: CodeNotFound})
+					writeJSON(w, 404, deis.Error{Message: "bad path " + r.URL.Path, Code: deis.CodeNotFound})
 					return
 				}
 				off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-				page := Page[App]{Count: total}
+				page := deis.Page[deis.App]{Count: total}
 				for i := off; i < min(off+3, total); i++ {
-					page.Results = append(page.Results, App{ID: fmt.Sprintf("app-%d", i)})
+					page.Results = append(page.Results, deis.App{ID: fmt.Sprintf("app-%d", i)})
 				}
 				if off+3 < total {
 					page.Next = fmt.Sprintf("/v1/apps?limit=3&offset=%d", off+3)
@@ -115,7 +116,7 @@ func TestPagination(t *testing.T) {
 
 func TestEmptyListIsNotNil(t *testing.T) {
 	c := serve(t, "", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, Page[Key]{})
+		writeJSON(w, 200, deis.Page[deis.Key]{})
 	})
 	keys, err := c.ListKeys(context.Background())
 	if err != nil || keys == nil || len(keys) != 0 {
@@ -132,9 +133,9 @@ func TestErrors(t *testing.T) {
 		wantMsg string
 	}{
 		{"json", 422, `{"error":"invalid app id \"A\"","code":"invalid"}`,
-			APIError{Status: 422, Code: CodeInvalid, Message: `invalid app id "A"`, RequestID: "rid"}, `invalid app id "A"`},
+			APIError{Status: 422, Code: deis.CodeInvalid, Message: `invalid app id "A"`, RequestID: "rid"}, `invalid app id "A"`},
 		{"not implemented", 501, `{"error":"node providers land later","code":"not_implemented"}`,
-			APIError{Status: 501, Code: CodeNotImplemented, Message: "node providers land later", RequestID: "rid"}, "node providers land later"},
+			APIError{Status: 501, Code: deis.CodeNotImplemented, Message: "node providers land later", RequestID: "rid"}, "node providers land later"},
 		{"html", 502, "<html><body>Bad Gateway</body></html>",
 			APIError{Status: 502, RequestID: "rid"}, "502 Bad Gateway"},
 		{"text", 503, "upstream down\nmore", APIError{Status: 503, RequestID: "rid",
@@ -175,11 +176,11 @@ func TestRequestBodiesAndPaths(t *testing.T) {
 		got = append(got, call{r.Method, r.URL.RequestURI(), string(body)})
 		switch {
 		case r.Method == "DELETE" && strings.HasPrefix(r.URL.Path, "/v1/formations/"):
-			writeJSON(w, 202, Job{ID: "j1", State: JobRunning})
+			writeJSON(w, 202, deis.Job{ID: "j1", State: deis.JobRunning})
 		case r.Method == "DELETE":
 			w.WriteHeader(204)
 		default:
-			writeJSON(w, 201, Release{Version: 3})
+			writeJSON(w, 201, deis.Release{Version: 3})
 		}
 	})
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,8 +15,8 @@ import (
 const MaxJobWait = 30 * time.Second
 
 // GetJob returns a job as it stands.
-func (c *Client) GetJob(ctx context.Context, id string) (Job, error) {
-	var j Job
+func (c *Client) GetJob(ctx context.Context, id string) (deis.Job, error) {
+	var j deis.Job
 	err := c.get(ctx, p("jobs", id), &j)
 	return j, err
 }
@@ -24,13 +25,13 @@ func (c *Client) GetJob(ctx context.Context, id string) (Job, error) {
 // and the job as it stands. With wait > 0 the controller holds the answer
 // until there are new lines, the job ends or wait runs out (at most
 // MaxJobWait).
-func (c *Client) JobLines(ctx context.Context, id string, after int, wait time.Duration) (JobLines, error) {
+func (c *Client) JobLines(ctx context.Context, id string, after int, wait time.Duration) (deis.JobLines, error) {
 	wait = min(max(wait, 0), MaxJobWait)
 	q := url.Values{"after": {strconv.Itoa(after)}}
 	if wait > 0 {
 		q.Set("wait", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
 	}
-	var jl JobLines
+	var jl deis.JobLines
 	_, err := c.do(ctx, request{method: http.MethodGet, path: p("jobs", id, "lines"), query: q, wait: wait}, &jl)
 	return jl, err
 }
@@ -46,20 +47,20 @@ var followBackoff = time.Second
 // not an error of FollowJob: check Job.State (and Job.Error). The error is
 // for a job that could not be followed: ctx ended, the job is unknown, or
 // the controller could not be reached followRetries times in a row.
-func (c *Client) FollowJob(ctx context.Context, id string, fn func(JobLine)) (Job, error) {
+func (c *Client) FollowJob(ctx context.Context, id string, fn func(deis.JobLine)) (deis.Job, error) {
 	after, failures := 0, 0
 	for {
 		jl, err := c.JobLines(ctx, id, after, MaxJobWait)
 		if err != nil {
 			var ae *APIError
 			if errors.As(err, &ae) || ctx.Err() != nil {
-				return Job{}, fmt.Errorf("following job %s: %w", id, err)
+				return deis.Job{}, fmt.Errorf("following job %s: %w", id, err)
 			}
 			if failures++; failures >= followRetries {
-				return Job{}, fmt.Errorf("following job %s: %w", id, err)
+				return deis.Job{}, fmt.Errorf("following job %s: %w", id, err)
 			}
 			if err := sleep(ctx, followBackoff); err != nil {
-				return Job{}, fmt.Errorf("following job %s: %w", id, err)
+				return deis.Job{}, fmt.Errorf("following job %s: %w", id, err)
 			}
 			continue
 		}
@@ -76,7 +77,7 @@ func (c *Client) FollowJob(ctx context.Context, id string, fn func(JobLine)) (Jo
 		}
 		// Once the job has ended, ask again until no lines are left, in
 		// case the server answers a long tail in several pieces.
-		if jl.Job.State != JobRunning && jl.Job.State != "" && fresh == 0 {
+		if jl.Job.State != deis.JobRunning && jl.Job.State != "" && fresh == 0 {
 			return jl.Job, nil
 		}
 	}

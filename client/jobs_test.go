@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"net/http"
 	"strconv"
 	"sync"
@@ -38,24 +39,24 @@ func (f *fakeJob) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.waits = append(f.waits, r.URL.Query().Get("wait"))
 	f.polls++
 	avail := min(f.polls, len(f.lines)) // one more line per poll
-	job := Job{ID: "j1", State: JobRunning}
+	job := deis.Job{ID: "j1", State: deis.JobRunning}
 	if avail == len(f.lines) {
-		job.State, job.Error = f.final, map[bool]string{true: "boom"}[f.final == JobFailed]
+		job.State, job.Error = f.final, map[bool]string{true: "boom"}[f.final == deis.JobFailed]
 	}
-	var out []JobLine
+	var out []deis.JobLine
 	for i := after; i < avail; i++ {
-		out = append(out, JobLine{Seq: i + 1, Text: f.lines[i]})
+		out = append(out, deis.JobLine{Seq: i + 1, Text: f.lines[i]})
 	}
-	writeJSON(w, 200, JobLines{Job: job, Lines: out})
+	writeJSON(w, 200, deis.JobLines{Job: job, Lines: out})
 }
 
 func TestFollowJob(t *testing.T) {
-	for _, final := range []string{JobSucceeded, JobFailed} {
+	for _, final := range []string{deis.JobSucceeded, deis.JobFailed} {
 		t.Run(final, func(t *testing.T) {
 			f := &fakeJob{lines: []string{"one", "two", "three"}, final: final}
 			c := serve(t, "", f.ServeHTTP)
 			var got []string
-			job, err := c.FollowJob(context.Background(), "j1", func(l JobLine) { got = append(got, l.Text) })
+			job, err := c.FollowJob(context.Background(), "j1", func(l deis.JobLine) { got = append(got, l.Text) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,17 +81,17 @@ func TestFollowJob(t *testing.T) {
 func TestFollowJobRetriesDroppedConnections(t *testing.T) {
 	defer func(d time.Duration) { followBackoff = d }(followBackoff)
 	followBackoff = time.Millisecond
-	f := &fakeJob{lines: []string{"a"}, final: JobSucceeded, fail: 2}
+	f := &fakeJob{lines: []string{"a"}, final: deis.JobSucceeded, fail: 2}
 	c := serve(t, "", f.ServeHTTP)
 	job, err := c.FollowJob(context.Background(), "j1", nil)
-	if err != nil || job.State != JobSucceeded {
+	if err != nil || job.State != deis.JobSucceeded {
 		t.Fatalf("FollowJob = %+v, %v", job, err)
 	}
 }
 
 func TestFollowJobUnknown(t *testing.T) {
 	c := serve(t, "", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 404, Error{Message: "job not found", Code: CodeNotFound})
+		writeJSON(w, 404, deis.Error{Message: "job not found", Code: deis.CodeNotFound})
 	})
 	if _, err := c.FollowJob(context.Background(), "nope", nil); !IsStatus(err, 404) {
 		t.Fatalf("err = %v, want a 404", err)
@@ -101,7 +102,7 @@ func TestJobLinesClampsWait(t *testing.T) {
 	var wait string
 	c := serve(t, "", func(w http.ResponseWriter, r *http.Request) {
 		wait = r.URL.Query().Get("wait")
-		writeJSON(w, 200, JobLines{Job: Job{ID: "j", State: JobSucceeded}})
+		writeJSON(w, 200, deis.JobLines{Job: deis.Job{ID: "j", State: deis.JobSucceeded}})
 	})
 	for _, tt := range []struct {
 		in   time.Duration

@@ -6,6 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/store"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"os"
@@ -15,12 +20,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/recipes"
-	"github.com/deis/deis/store"
-	"golang.org/x/sync/errgroup"
 )
 
 // Paths on nodes.
@@ -31,25 +30,25 @@ const (
 
 // Store is what the converger needs of the store.
 type Store interface {
-	GetFormation(ctx context.Context, v store.Viewer, id string) (client.Formation, error)
-	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]client.Layer, int, error)
-	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]client.Node, int, error)
-	ListFormationApps(ctx context.Context, formation string) ([]client.App, error)
-	ListFormationContainers(ctx context.Context, formation string) ([]client.Container, error)
-	ReplaceContainers(ctx context.Context, app string, cs []client.Container) error
-	ListContainers(ctx context.Context, app string, p store.PageReq) ([]client.Container, int, error)
-	ObserveContainers(ctx context.Context, node, app string, obs []client.ContainerObservation, at time.Time) error
-	GetApp(ctx context.Context, v store.Viewer, id string) (client.App, error)
-	GetRelease(ctx context.Context, app string, version int) (client.Release, error)
-	ListReleases(ctx context.Context, app string, p store.PageReq) ([]client.Release, int, error)
+	GetFormation(ctx context.Context, v store.Viewer, id string) (deis.Formation, error)
+	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]deis.Layer, int, error)
+	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]deis.Node, int, error)
+	ListFormationApps(ctx context.Context, formation string) ([]deis.App, error)
+	ListFormationContainers(ctx context.Context, formation string) ([]deis.Container, error)
+	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
+	ListContainers(ctx context.Context, app string, p store.PageReq) ([]deis.Container, int, error)
+	ObserveContainers(ctx context.Context, node, app string, obs []deis.ContainerObservation, at time.Time) error
+	GetApp(ctx context.Context, v store.Viewer, id string) (deis.App, error)
+	GetRelease(ctx context.Context, app string, version int) (deis.Release, error)
+	ListReleases(ctx context.Context, app string, p store.PageReq) ([]deis.Release, int, error)
 	SetReleaseStatus(ctx context.Context, app string, version int, status, errMsg string) error
-	GetBuild(ctx context.Context, app, uuid string) (client.Build, error)
-	GetConfigVersion(ctx context.Context, app string, version int) (client.Config, error)
+	GetBuild(ctx context.Context, app, uuid string) (deis.Build, error)
+	GetConfigVersion(ctx context.Context, app string, version int) (deis.Config, error)
 }
 
 // Sessions opens SSH sessions to nodes.
 type Sessions interface {
-	Session(ctx context.Context, f client.Formation, n client.Node) (*nodes.Session, error)
+	Session(ctx context.Context, f deis.Formation, n deis.Node) (*nodes.Session, error)
 }
 
 // Images provides the runner image and streams it to nodes.
@@ -99,8 +98,8 @@ func (c *Converger) log() *slog.Logger {
 }
 
 // World loads everything formation f's databags are rendered from.
-func (c *Converger) World(ctx context.Context, f client.Formation) (World, error) {
-	w := World{Formation: f, HealthTimeout: c.HealthTimeout, Grace: c.Grace, SlugURL: func(b client.Build) string { return b.SlugURL }}
+func (c *Converger) World(ctx context.Context, f deis.Formation) (World, error) {
+	w := World{Formation: f, HealthTimeout: c.HealthTimeout, Grace: c.Grace, SlugURL: func(b deis.Build) string { return b.SlugURL }}
 	var err error
 	if w.Layers, _, err = c.Store.ListLayers(ctx, f.ID, store.PageReq{}); err != nil {
 		return w, err
@@ -202,7 +201,7 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 	if err != nil {
 		return nil, err
 	}
-	var targets []client.Node
+	var targets []deis.Node
 	for _, n := range w.Nodes {
 		switch {
 		case ids == nil && n.Status.State == nodes.StateLost:
@@ -211,7 +210,7 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 			targets = append(targets, n)
 		}
 	}
-	return c.fanOut(targets, func(n client.Node) NodeResult {
+	return c.fanOut(targets, func(n deis.Node) NodeResult {
 		start := time.Now()
 		rep, err := c.node(ctx, w.Formation, n, dbs[n.ID])
 		r := NodeResult{Node: n.ID, Report: rep, Err: err}
@@ -228,7 +227,7 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 
 // fanOut runs do on every node, at most Parallel at once, and returns the
 // results in the nodes' order.
-func (c *Converger) fanOut(targets []client.Node, do func(client.Node) NodeResult) []NodeResult {
+func (c *Converger) fanOut(targets []deis.Node, do func(deis.Node) NodeResult) []NodeResult {
 	results := make([]NodeResult, len(targets))
 	g := errgroup.Group{}
 	g.SetLimit(max(c.Parallel, 1))
@@ -267,7 +266,7 @@ func summary(r NodeResult) string {
 // round trip: a preflight script checks, then execs the agent. Otherwise
 // the script prints what is missing, which is put in place before the
 // agent runs.
-func (c *Converger) node(ctx context.Context, f client.Formation, n client.Node, db recipes.Databag) (recipes.AgentReport, error) {
+func (c *Converger) node(ctx context.Context, f deis.Formation, n deis.Node, db recipes.Databag) (recipes.AgentReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(c.StepTimeout, time.Minute))
 	defer cancel()
 	start := time.Now()
@@ -325,19 +324,19 @@ func (c *Converger) Plan(ctx context.Context, w World, ids []string) ([]NodeResu
 	if err := c.agentChecksum(); err != nil {
 		return nil, err
 	}
-	var targets []client.Node
+	var targets []deis.Node
 	for _, n := range w.Nodes {
 		if ids == nil && n.Status.State != nodes.StateLost || contains(ids, n.ID) {
 			targets = append(targets, n)
 		}
 	}
-	return c.fanOut(targets, func(n client.Node) NodeResult {
+	return c.fanOut(targets, func(n deis.Node) NodeResult {
 		rep, err := c.planNode(ctx, w.Formation, n, dbs[n.ID])
 		return NodeResult{Node: n.ID, Report: rep, Err: err}
 	}), nil
 }
 
-func (c *Converger) planNode(ctx context.Context, f client.Formation, n client.Node, db recipes.Databag) (recipes.AgentReport, error) {
+func (c *Converger) planNode(ctx context.Context, f deis.Formation, n deis.Node, db recipes.Databag) (recipes.AgentReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	s, image, slugs, in, err := c.prepare(ctx, f, n, db)
@@ -378,7 +377,7 @@ func (c *Converger) planNode(ctx context.Context, f client.Formation, n client.N
 
 // prepare opens a session on n and returns what its preflight needs: the
 // runner image and the slugs the controller holds for db, and db as JSON.
-func (c *Converger) prepare(ctx context.Context, f client.Formation, n client.Node, db recipes.Databag) (s *nodes.Session, image string, slugs []string, in []byte, err error) {
+func (c *Converger) prepare(ctx context.Context, f deis.Formation, n deis.Node, db recipes.Databag) (s *nodes.Session, image string, slugs []string, in []byte, err error) {
 	if s, err = c.Sessions.Session(ctx, f, n); err != nil {
 		return nil, "", nil, nil, err
 	}

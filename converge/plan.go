@@ -2,10 +2,9 @@ package converge
 
 import (
 	"cmp"
-	"slices"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/formation"
+	"slices"
 )
 
 // FirstPort is the lowest host port app containers get on a node.
@@ -14,13 +13,13 @@ const FirstPort = 10001
 // Plan is an app's move to a release: which containers stay as they are,
 // which start, and which retire once the new ones are healthy.
 type Plan struct {
-	Keep   []client.Container
-	Start  []client.Container
-	Retire []client.Container
+	Keep   []deis.Container
+	Start  []deis.Container
+	Retire []deis.Container
 }
 
 // Next is the app's container set once the plan is done.
-func (p Plan) Next() []client.Container {
+func (p Plan) Next() []deis.Container {
 	out := append(slices.Clone(p.Keep), p.Start...)
 	for i := range out {
 		out[i].State = StateUp
@@ -37,7 +36,7 @@ func (p Plan) Changes() bool { return len(p.Start) > 0 || len(p.Retire) > 0 }
 // container of the same release, type, number and node stays; everything
 // else starts anew on a free port of its node (ports are unique per node
 // across the formation's apps: all holds every container of the formation).
-func PlanRollout(nodes []string, all, cur []client.Container, structure map[string]int, release int) Plan {
+func PlanRollout(nodes []string, all, cur []deis.Container, structure map[string]int, release int) Plan {
 	var slots []formation.Slot
 	for _, c := range cur {
 		slots = append(slots, formation.Slot{Type: c.Type, Num: c.Num, Node: c.Node})
@@ -50,7 +49,7 @@ func PlanRollout(nodes []string, all, cur []client.Container, structure map[stri
 	var p Plan
 	kept := map[int]bool{}
 	for _, s := range placed {
-		i := slices.IndexFunc(cur, func(c client.Container) bool {
+		i := slices.IndexFunc(cur, func(c deis.Container) bool {
 			return c.Type == s.Type && c.Num == s.Num && c.Node == s.Node && c.Release == release
 		})
 		if i >= 0 {
@@ -60,7 +59,7 @@ func PlanRollout(nodes []string, all, cur []client.Container, structure map[stri
 		}
 		port := freePort(used, s.Node)
 		use(used, s.Node, port)
-		p.Start = append(p.Start, client.Container{
+		p.Start = append(p.Start, deis.Container{
 			Type: s.Type, Num: s.Num, Node: s.Node, Release: release, Port: port, State: StateStarting,
 		})
 	}
@@ -90,14 +89,14 @@ func freePort(used map[string]map[int]bool, node string) int {
 	return p
 }
 
-func sortContainers(cs []client.Container) {
-	slices.SortFunc(cs, func(a, b client.Container) int {
+func sortContainers(cs []deis.Container) {
+	slices.SortFunc(cs, func(a, b deis.Container) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Num, b.Num), cmp.Compare(a.Release, b.Release), cmp.Compare(a.Node, b.Node))
 	})
 }
 
 // withState returns cs with every state set to state.
-func withState(cs []client.Container, state string) []client.Container {
+func withState(cs []deis.Container, state string) []deis.Container {
 	out := slices.Clone(cs)
 	for i := range out {
 		out[i].State = state

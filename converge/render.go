@@ -8,13 +8,12 @@ package converge
 import (
 	"cmp"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
 	"net"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/recipes"
 )
 
 // Container states in the store.
@@ -27,33 +26,33 @@ const (
 // Release is what a release's containers need: its build and its config.
 type Release struct {
 	Version int
-	Build   client.Build
+	Build   deis.Build
 	Config  map[string]string
 }
 
 // AppState is one app with its containers and the releases they run.
 type AppState struct {
-	App        client.App
-	Containers []client.Container
+	App        deis.App
+	Containers []deis.Container
 	Releases   map[int]Release
 }
 
 // World is everything a formation's databags are rendered from.
 type World struct {
-	Formation     client.Formation
-	Layers        []client.Layer
-	Nodes         []client.Node
+	Formation     deis.Formation
+	Layers        []deis.Layer
+	Nodes         []deis.Node
 	Apps          []AppState
 	RunnerImage   string
 	HealthTimeout time.Duration
 	Grace         time.Duration
 	// SlugURL returns where nodes fetch a build's slug.
-	SlugURL func(client.Build) string
+	SlugURL func(deis.Build) string
 }
 
 // Render returns the databag of every node of the world, by node id.
 func Render(w World) (map[string]recipes.Databag, error) {
-	layers := map[string]client.Layer{}
+	layers := map[string]deis.Layer{}
 	for _, l := range w.Layers {
 		layers[l.ID] = l
 	}
@@ -105,7 +104,7 @@ func compareSpecs(a, b recipes.ContainerSpec) int {
 	return cmp.Or(cmp.Compare(a.App, b.App), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Num, b.Num), cmp.Compare(a.Release, b.Release))
 }
 
-func containerSpec(w World, a AppState, c client.Container) (recipes.ContainerSpec, error) {
+func containerSpec(w World, a AppState, c deis.Container) (recipes.ContainerSpec, error) {
 	r, ok := a.Releases[c.Release]
 	if !ok {
 		return recipes.ContainerSpec{}, fmt.Errorf("container %s.%d of %s runs v%d, which is not loaded", c.Type, c.Num, a.App.ID, c.Release)

@@ -1,26 +1,25 @@
 package converge
 
 import (
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
+	"github.com/google/go-cmp/cmp"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/recipes"
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestRender(t *testing.T) {
-	layers := []client.Layer{{ID: "runtime", Runtime: true}, {ID: "proxy", Proxy: true}}
-	nodes := []client.Node{
+	layers := []deis.Layer{{ID: "runtime", Runtime: true}, {ID: "proxy", Proxy: true}}
+	nodes := []deis.Node{
 		{ID: "f-proxy-1", Layer: "proxy", Address: "10.0.0.9:22"},
 		{ID: "f-runtime-1", Layer: "runtime", Address: "10.0.0.2:22"},
 		{ID: "f-runtime-2", Layer: "runtime", Address: "10.0.0.3:22"},
 	}
-	build := client.Build{UUID: "b1", SlugURL: "http://c/s.tgz", SlugSHA256: "ab", Procfile: map[string]string{"web": "./web", "worker": "./work"}}
+	build := deis.Build{UUID: "b1", SlugURL: "http://c/s.tgz", SlugSHA256: "ab", Procfile: map[string]string{"web": "./web", "worker": "./work"}}
 	app := AppState{
-		App: client.App{ID: "shop"},
-		Containers: []client.Container{
+		App: deis.App{ID: "shop"},
+		Containers: []deis.Container{
 			{Type: "web", Num: 1, Release: 3, Node: "f-runtime-1", Port: 10001, State: StateUp},
 			{Type: "web", Num: 1, Release: 4, Node: "f-runtime-2", Port: 10001, State: StateStarting},
 			{Type: "worker", Num: 1, Release: 3, Node: "f-runtime-2", Port: 10002, State: StateUp},
@@ -46,9 +45,9 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := World{
-				Formation: client.Formation{ID: "f", Domain: tt.domain}, Layers: layers, Nodes: nodes,
+				Formation: deis.Formation{ID: "f", Domain: tt.domain}, Layers: layers, Nodes: nodes,
 				Apps: []AppState{app}, RunnerImage: "runner:1", HealthTimeout: 5 * time.Second, Grace: 2 * time.Second,
-				SlugURL: func(b client.Build) string { return b.SlugURL },
+				SlugURL: func(b deis.Build) string { return b.SlugURL },
 			}
 			got, err := Render(w)
 			if err != nil {
@@ -74,9 +73,9 @@ func TestRender(t *testing.T) {
 
 func TestRenderRefusesStrayContainers(t *testing.T) {
 	w := World{
-		Layers: []client.Layer{{ID: "proxy", Proxy: true}},
-		Nodes:  []client.Node{{ID: "f-proxy-1", Layer: "proxy"}},
-		Apps:   []AppState{{App: client.App{ID: "a"}, Containers: []client.Container{{Type: "web", Num: 1, Node: "f-proxy-1"}}}},
+		Layers: []deis.Layer{{ID: "proxy", Proxy: true}},
+		Nodes:  []deis.Node{{ID: "f-proxy-1", Layer: "proxy"}},
+		Apps:   []AppState{{App: deis.App{ID: "a"}, Containers: []deis.Container{{Type: "web", Num: 1, Node: "f-proxy-1"}}}},
 	}
 	if _, err := Render(w); err == nil {
 		t.Fatal("Render placed a container on a proxy-only node")

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
 )
 
 var admin = store.Viewer{Admin: true}
@@ -56,7 +55,7 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 	if err != nil {
 		return err
 	}
-	var all, cur []client.Container
+	var all, cur []deis.Container
 	for _, st := range w.Apps {
 		all = append(all, st.Containers...)
 		if st.App.ID == appID {
@@ -125,7 +124,7 @@ func (c *Converger) PlanApp(ctx context.Context, appID string, structure map[str
 	if err != nil {
 		return Plan{}, err
 	}
-	var all, cur []client.Container
+	var all, cur []deis.Container
 	for _, st := range w.Apps {
 		all = append(all, st.Containers...)
 		if st.App.ID == appID {
@@ -137,7 +136,7 @@ func (c *Converger) PlanApp(ctx context.Context, appID string, structure map[str
 
 // phase converges nodes (reloading the world, which the store changed)
 // and returns why it failed, or "".
-func (c *Converger) phase(ctx context.Context, f client.Formation, ids []string, p Progress) string {
+func (c *Converger) phase(ctx context.Context, f deis.Formation, ids []string, p Progress) string {
 	if len(ids) == 0 {
 		return ""
 	}
@@ -159,7 +158,7 @@ func (c *Converger) phase(ctx context.Context, f client.Formation, ids []string,
 
 // restore puts the app's containers back to cur and converges the nodes
 // that ran the attempt, so the new containers go.
-func (c *Converger) restore(ctx context.Context, f client.Formation, app string, cur []client.Container, ids []string, p Progress) {
+func (c *Converger) restore(ctx context.Context, f deis.Formation, app string, cur []deis.Container, ids []string, p Progress) {
 	ctx = context.WithoutCancel(ctx)
 	if err := c.Store.ReplaceContainers(ctx, app, cur); err != nil {
 		c.Log.Error("restoring containers", "app", app, "err", err)
@@ -179,41 +178,41 @@ func (c *Converger) settle(ctx context.Context, app string, release int, why str
 		return err
 	}
 	if why != "" {
-		if r.Status == client.ReleaseDeployed {
+		if r.Status == deis.ReleaseDeployed {
 			return nil
 		}
-		return c.Store.SetReleaseStatus(ctx, app, release, client.ReleaseFailed, why)
+		return c.Store.SetReleaseStatus(ctx, app, release, deis.ReleaseFailed, why)
 	}
-	if r.Status == client.ReleaseDeployed {
+	if r.Status == deis.ReleaseDeployed {
 		return nil
 	}
-	return c.Store.SetReleaseStatus(ctx, app, release, client.ReleaseDeployed, "")
+	return c.Store.SetReleaseStatus(ctx, app, release, deis.ReleaseDeployed, "")
 }
 
 // Deployed returns the app's newest deployed release.
-func (c *Converger) Deployed(ctx context.Context, app string) (client.Release, error) {
+func (c *Converger) Deployed(ctx context.Context, app string) (deis.Release, error) {
 	rels, _, err := c.Store.ListReleases(ctx, app, store.PageReq{})
 	if err != nil {
-		return client.Release{}, err
+		return deis.Release{}, err
 	}
 	for _, r := range rels {
-		if r.Status == client.ReleaseDeployed {
+		if r.Status == deis.ReleaseDeployed {
 			return r, nil
 		}
 	}
-	return client.Release{}, fmt.Errorf("app %s has no deployed release", app)
+	return deis.Release{}, fmt.Errorf("app %s has no deployed release", app)
 }
 
 func runtimeNodes(w World) []string {
-	return nodesWhere(w, func(l client.Layer) bool { return l.Runtime })
+	return nodesWhere(w, func(l deis.Layer) bool { return l.Runtime })
 }
 
 func proxyNodes(w World) []string {
-	return nodesWhere(w, func(l client.Layer) bool { return l.Proxy })
+	return nodesWhere(w, func(l deis.Layer) bool { return l.Proxy })
 }
 
-func nodesWhere(w World, keep func(client.Layer) bool) []string {
-	layers := map[string]client.Layer{}
+func nodesWhere(w World, keep func(deis.Layer) bool) []string {
+	layers := map[string]deis.Layer{}
 	for _, l := range w.Layers {
 		layers[l.ID] = l
 	}
@@ -227,7 +226,7 @@ func nodesWhere(w World, keep func(client.Layer) bool) []string {
 	return out
 }
 
-func nodesOf(cs []client.Container) []string {
+func nodesOf(cs []deis.Container) []string {
 	var out []string
 	for _, c := range cs {
 		if !slices.Contains(out, c.Node) {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"time"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/recipes"
 	"github.com/deis/deis/store"
+	"slices"
+	"time"
 )
 
 // refreshTimeout bounds a refresh of one node: a node that does not answer
@@ -42,13 +41,13 @@ func (c *Converger) Refresh(ctx context.Context, appID string) error {
 	if err := c.agentChecksum(); err != nil {
 		return err
 	}
-	var targets []client.Node
+	var targets []deis.Node
 	for _, n := range all {
-		if n.Status.State != nodes.StateLost && slices.ContainsFunc(cs, func(k client.Container) bool { return k.Node == n.ID }) {
+		if n.Status.State != nodes.StateLost && slices.ContainsFunc(cs, func(k deis.Container) bool { return k.Node == n.ID }) {
 			targets = append(targets, n)
 		}
 	}
-	results := c.fanOut(targets, func(n client.Node) NodeResult {
+	results := c.fanOut(targets, func(n deis.Node) NodeResult {
 		return NodeResult{Node: n.ID, Err: c.refreshNode(ctx, f, n, appID)}
 	})
 	var failed []string
@@ -63,7 +62,7 @@ func (c *Converger) Refresh(ctx context.Context, appID string) error {
 	return nil
 }
 
-func (c *Converger) refreshNode(ctx context.Context, f client.Formation, n client.Node, app string) error {
+func (c *Converger) refreshNode(ctx context.Context, f deis.Formation, n deis.Node, app string) error {
 	at := time.Now()
 	res, err := c.askStatus(ctx, f, n, app)
 	switch {
@@ -82,7 +81,7 @@ func (c *Converger) refreshNode(ctx context.Context, f client.Formation, n clien
 }
 
 // askStatus runs deis-node status on n, within refreshTimeout.
-func (c *Converger) askStatus(ctx context.Context, f client.Formation, n client.Node, app string) (nodes.Result, error) {
+func (c *Converger) askStatus(ctx context.Context, f deis.Formation, n deis.Node, app string) (nodes.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
 	s, err := c.Sessions.Session(ctx, f, n)
@@ -93,10 +92,10 @@ func (c *Converger) askStatus(ctx context.Context, f client.Formation, n client.
 }
 
 // observations turns an agent's container states into the store's.
-func observations(sts []recipes.ContainerStatus) []client.ContainerObservation {
-	out := make([]client.ContainerObservation, 0, len(sts))
+func observations(sts []recipes.ContainerStatus) []deis.ContainerObservation {
+	out := make([]deis.ContainerObservation, 0, len(sts))
 	for _, st := range sts {
-		out = append(out, client.ContainerObservation{
+		out = append(out, deis.ContainerObservation{
 			App: st.App, Type: st.Type, Num: st.Num, Release: st.Release,
 			State: st.State, ExitCode: st.ExitCode, Restarts: st.Restarts, Died: st.Finished,
 		})

@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"compress/gzip"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"os"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // helloSlug builds samples/hello-go into a slug: a tar.gz of the static
@@ -55,7 +54,7 @@ func helloSlug(t *testing.T) string {
 // proxyAddr is where the formation's proxy node publishes HTTP.
 func proxyAddr(t *testing.T, u *user, formation string) string {
 	t.Helper()
-	var ns []client.Node
+	var ns []deis.Node
 	u.json(&ns, "nodes:list", formation)
 	for _, n := range ns {
 		if n.Public != "" {
@@ -98,7 +97,7 @@ func awaitAnswer(t *testing.T, addr, host, want string) string {
 
 func psByNode(t *testing.T, u *user) map[string]int {
 	t.Helper()
-	var cs []client.Container
+	var cs []deis.Container
 	u.json(&cs, "ps")
 	by := map[string]int{}
 	for _, c := range cs {
@@ -135,9 +134,9 @@ func TestDeploy(t *testing.T) {
 	alice.git("init", "-q", "-b", "main")
 	alice.ok("apps:create", "hello", "--formation", "shop")
 	alice.ok("builds:create", "--slug", slug)
-	var rel client.Release
+	var rel deis.Release
 	alice.json(&rel, "releases:info", "v2")
-	if rel.Status != client.ReleaseDeployed {
+	if rel.Status != deis.ReleaseDeployed {
 		t.Fatalf("v2 = %+v, want deployed", rel)
 	}
 	addr := proxyAddr(t, alice, "shop")

@@ -1,12 +1,11 @@
 package e2e
 
 import (
+	"github.com/deis/deis"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/deis/deis/client"
 )
 
 // TestDryRun: --dry-run on config:set, scale, rollback and converge prints
@@ -46,7 +45,7 @@ func TestDryRun(t *testing.T) {
 	if msg := alice.fails("rollback", "v2", "--dry-run"); !strings.Contains(msg, "v2 is not a release before the current one") {
 		t.Errorf("rollback to the current release: %q", msg)
 	}
-	var rels []client.Release
+	var rels []deis.Release
 	alice.json(&rels, "releases")
 	if len(rels) != 2 {
 		t.Errorf("dry runs made releases: %+v", rels)

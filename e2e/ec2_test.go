@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/moby/moby/client"
 
-	deis "github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/nodes/ec2"
 	"github.com/deis/deis/nodes/ec2/ec2test"

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/deis/deis"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,12 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
-func nodeIDs(ns []client.Node) []string {
-	return ids(ns, func(n client.Node) string { return n.ID })
+func nodeIDs(ns []deis.Node) []string {
+	return ids(ns, func(n deis.Node) string { return n.ID })
 }
 
 // TestNodesOnDocker is the issue-3 story: a formation with a runtime and a
@@ -36,7 +35,7 @@ func TestNodesOnDocker(t *testing.T) {
 			t.Errorf("nodes:scale progress lacks %q:\n%s", want, progress)
 		}
 	}
-	var ns []client.Node
+	var ns []deis.Node
 	alice.json(&ns, "nodes:list", "lab", "--refresh")
 	if got := strings.Join(nodeIDs(ns), " "); got != "lab-proxy-1 lab-runtime-1 lab-runtime-2" {
 		t.Fatalf("nodes:list = %s", got)
@@ -52,13 +51,13 @@ func TestNodesOnDocker(t *testing.T) {
 			t.Errorf("nodes:ssh %s nginx -v: %v %s", n.ID, err, errOut)
 		}
 	}
-	var f client.Formation
+	var f deis.Formation
 	alice.json(&f, "formations:info", "lab")
 	if f.Domain != "lab.localhost" {
 		t.Errorf("docker formation domain = %q, want lab.localhost", f.Domain)
 	}
 	alice.ok("apps:create", "web", "--formation", "lab")
-	var app client.App
+	var app deis.App
 	alice.json(&app, "apps:info", "--app", "web")
 	if !strings.HasPrefix(app.URL, "http://web.lab.localhost:") {
 		t.Errorf("app URL = %q, want http://web.lab.localhost:PORT/", app.URL)
@@ -124,7 +123,7 @@ func TestControllerCrashDuringScale(t *testing.T) {
 	t.Logf("containers when the controller died: %v", controllerContainers(t, env))
 	env.restart()
 
-	var ns []client.Node
+	var ns []deis.Node
 	alice.json(&ns, "nodes:list", "crash")
 	want := []string{}
 	for _, n := range ns {
@@ -139,11 +138,11 @@ func TestControllerCrashDuringScale(t *testing.T) {
 		t.Errorf("containers after restart %v, want exactly the tracked nodes' %v", got, want)
 	}
 	// The interrupted job is marked failed, not left running.
-	var job client.Job
+	var job deis.Job
 	if err := alice.api("/v1/jobs/"+jobID, &job); err != nil {
 		t.Fatal(err)
 	}
-	if job.State != client.JobFailed {
+	if job.State != deis.JobFailed {
 		t.Errorf("interrupted job state = %q, want failed", job.State)
 	}
 	// The formation still scales afterwards.

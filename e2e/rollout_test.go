@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"github.com/deis/deis"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // load sends requests for host to the proxy at addr at rate per second
@@ -127,15 +126,15 @@ func TestZeroDowntime(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d requests failed while a broken release was tried (first: %q)", failed, firstErr)
 	}
-	var rels []client.Release
+	var rels []deis.Release
 	alice.json(&rels, "releases:list")
-	if rels[0].Status != client.ReleaseFailed || rels[0].Error == "" {
+	if rels[0].Status != deis.ReleaseFailed || rels[0].Error == "" {
 		t.Errorf("the broken release is %+v, want failed with a reason", rels[0])
 	}
 	if _, body, err := get(addr, host); err != nil || body == "" || !containsAll(body, "hallo from ") {
 		t.Errorf("after the failed release the app answers %q, %v", body, err)
 	}
-	var cs []client.Container
+	var cs []deis.Container
 	alice.json(&cs, "ps")
 	for _, c := range cs {
 		if c.Release == rels[0].Version {

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,9 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/deis/deis/client"
-	"github.com/google/go-cmp/cmp"
 )
 
 func ids[T any](items []T, id func(T) string) []string {
@@ -38,7 +37,7 @@ func TestObjectModel(t *testing.T) {
 	}
 	alice.fails("login", env.URL, "--username", "alice", "--password", "wrong-password")
 	alice.ok("login", env.URL, "--username", "alice", "--password", alice.password())
-	var me client.User
+	var me deis.User
 	alice.json(&me, "whoami")
 	if me.Username != "alice" || !me.Admin {
 		t.Errorf("whoami --json = %+v, want alice, an admin (first user)", me)
@@ -51,7 +50,7 @@ func TestObjectModel(t *testing.T) {
 		}
 		alice.ok("keys:add", pub+".pub")
 		alice.fails("keys:add", pub+".pub") // same key twice: 409
-		var keys []client.Key
+		var keys []deis.Key
 		alice.json(&keys, "keys:list")
 		if len(keys) != 1 || keys[0].ID != "alice-laptop" || !strings.HasPrefix(keys[0].Fingerprint, "SHA256:") {
 			t.Fatalf("keys:list = %+v", keys)
@@ -65,7 +64,7 @@ func TestObjectModel(t *testing.T) {
 
 	{ // providers and flavors
 		alice.ok("providers:create", "rack", "--type", "static", "--creds", "user=ops", "password=s3cr=t")
-		var p client.Provider
+		var p deis.Provider
 		alice.json(&p, "providers:info", "rack")
 		if p.Type != "static" || !slices.Equal(p.CredKeys, []string{"password", "user"}) {
 			t.Errorf("providers:info = %+v", p)
@@ -77,14 +76,14 @@ func TestObjectModel(t *testing.T) {
 			t.Errorf("ec2 provider: %q", msg)
 		}
 		alice.fails("providers:create", "Bad_Id", "--type", "static")
-		var ps []client.Provider
+		var ps []deis.Provider
 		alice.json(&ps, "providers:list")
-		if d := cmp.Diff([]string{"docker", "rack", "static"}, ids(ps, func(p client.Provider) string { return p.ID })); d != "" {
+		if d := cmp.Diff([]string{"docker", "rack", "static"}, ids(ps, func(p deis.Provider) string { return p.ID })); d != "" {
 			t.Errorf("providers:list (-want +got):\n%s", d)
 		}
 		alice.ok("flavors:create", "rack-small", "--provider", "rack", "--params", "size=small", "zone=a")
 		alice.ok("flavors:update", "rack-small", "--params", "size=large", "--unset", "zone")
-		var f client.Flavor
+		var f deis.Flavor
 		alice.json(&f, "flavors:info", "rack-small")
 		if d := cmp.Diff(map[string]string{"size": "large"}, f.Params); d != "" || f.Provider != "rack" {
 			t.Errorf("flavors:info = %+v (-want +got params):\n%s", f, d)
@@ -92,9 +91,9 @@ func TestObjectModel(t *testing.T) {
 		alice.fails("providers:delete", "rack") // in use by rack-small
 		alice.ok("flavors:delete", "rack-small")
 		alice.ok("providers:delete", "rack")
-		var fs []client.Flavor
+		var fs []deis.Flavor
 		alice.json(&fs, "flavors:list")
-		if d := cmp.Diff([]string{"docker", "static"}, ids(fs, func(f client.Flavor) string { return f.ID })); d != "" {
+		if d := cmp.Diff([]string{"docker", "static"}, ids(fs, func(f deis.Flavor) string { return f.ID })); d != "" {
 			t.Errorf("flavors:list (-want +got):\n%s", d)
 		}
 	}
@@ -104,14 +103,14 @@ func TestObjectModel(t *testing.T) {
 		alice.fails("formations:create", "dev")
 		alice.ok("formations:create", "scratch")
 		alice.ok("formations:update", "dev", "--domain", "dev.example.com")
-		var f client.Formation
+		var f deis.Formation
 		alice.json(&f, "formations:info", "dev")
 		if f.Domain != "dev.example.com" || f.Owner != "alice" {
 			t.Errorf("formations:info = %+v", f)
 		}
 		alice.ok("layers:create", "dev", "proxy", "static", "--runtime", "n", "--ssh-user", "deis")
 		alice.ok("layers:update", "dev", "proxy", "--ssh-port", "2200")
-		var l client.Layer
+		var l deis.Layer
 		alice.json(&l, "layers:info", "dev", "proxy")
 		if !l.Proxy || l.Runtime || l.SSHUser != "deis" || l.SSHPort != 2200 || !strings.HasPrefix(l.SSHPublicKey, "ssh-ed25519 ") {
 			t.Errorf("layers:info = %+v", l)
@@ -119,9 +118,9 @@ func TestObjectModel(t *testing.T) {
 		if out := alice.ok("layers:info", "dev", "proxy"); strings.Contains(out, "PRIVATE KEY") {
 			t.Error("layers:info shows the private key")
 		}
-		var ls []client.Layer
+		var ls []deis.Layer
 		alice.json(&ls, "layers:list", "dev")
-		if d := cmp.Diff([]string{"proxy", "runtime"}, ids(ls, func(l client.Layer) string { return l.ID })); d != "" {
+		if d := cmp.Diff([]string{"proxy", "runtime"}, ids(ls, func(l deis.Layer) string { return l.ID })); d != "" {
 			t.Errorf("layers:list (-want +got):\n%s", d)
 		}
 		alice.ok("layers:destroy", "dev", "proxy")
@@ -131,9 +130,9 @@ func TestObjectModel(t *testing.T) {
 		}
 		alice.fails("formations:destroy", "scratch", "--confirm", "wrong")
 		alice.ok("formations:destroy", "scratch", "--confirm", "scratch")
-		var all []client.Formation
+		var all []deis.Formation
 		alice.json(&all, "formations:list")
-		if d := cmp.Diff([]string{"dev"}, ids(all, func(f client.Formation) string { return f.ID })); d != "" {
+		if d := cmp.Diff([]string{"dev"}, ids(all, func(f deis.Formation) string { return f.ID })); d != "" {
 			t.Errorf("formations:list (-want +got):\n%s", d)
 		}
 	}
@@ -165,7 +164,7 @@ func TestObjectModel(t *testing.T) {
 	alice.ok(args...)                                  // v2, from the git remote
 	alice.ok("config:set", "--app", "shop", "EXTRA=1") // v3, with --app
 	awkward["EXTRA"] = "1"
-	var cfg client.Config
+	var cfg deis.Config
 	alice.json(&cfg, "config:list")
 	if d := cmp.Diff(awkward, cfg.Values); d != "" {
 		t.Errorf("config:list after awkward config:set (-want +got):\n%s", d)
@@ -173,12 +172,12 @@ func TestObjectModel(t *testing.T) {
 	if msg := alice.fails("config:set", "1BAD=x"); !strings.Contains(msg, "1BAD") {
 		t.Errorf("bad key: %q", msg)
 	}
-	var rels []client.Release
+	var rels []deis.Release
 	alice.json(&rels, "releases:list")
-	if got := ids(rels, func(r client.Release) string { return "v" + strconv.Itoa(r.Version) }); !slices.Equal(got, []string{"v3", "v2", "v1"}) {
+	if got := ids(rels, func(r deis.Release) string { return "v" + strconv.Itoa(r.Version) }); !slices.Equal(got, []string{"v3", "v2", "v1"}) {
 		t.Errorf("releases:list = %v, want v3 v2 v1", got)
 	}
-	var r2 client.Release
+	var r2 deis.Release
 	alice.json(&r2, "releases:info", "v2")
 	if r2.Version != 2 || r2.Owner != "alice" {
 		t.Errorf("releases:info v2 = %+v", r2)
@@ -197,12 +196,12 @@ func TestObjectModel(t *testing.T) {
 		t.Errorf("bob apps:info shop: %q", msg)
 	}
 	alice.ok("perms:create", "bob")
-	var perms client.Perms
+	var perms deis.Perms
 	alice.json(&perms, "perms:list")
 	if !slices.Equal(perms.Users, []string{"bob"}) {
 		t.Errorf("perms:list = %+v", perms)
 	}
-	var app client.App
+	var app deis.App
 	bob.json(&app, "apps:info", "--app", "shop")
 	if app.ID != "shop" || app.Owner != "alice" {
 		t.Errorf("bob apps:info = %+v", app)

@@ -1,13 +1,12 @@
 package e2e
 
 import (
+	"github.com/deis/deis"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // nodeDocker runs docker with args on a node (over deis nodes:ssh) and
@@ -65,10 +64,10 @@ func TestWorkers(t *testing.T) {
 	if got := alice.running(nodes...); countPrefix(got, "deis-bg-v2-worker.") != 2 || countPrefix(got, "deis-bg-v2-web.") != 1 {
 		t.Fatalf("after scale worker=2 the nodes run %v, want web.1 and worker.1, worker.2 of v2", got)
 	}
-	var cs []client.Container
+	var cs []deis.Container
 	alice.json(&cs, "ps")
 	for _, c := range cs {
-		if c.Observed != client.ObservedRunning || c.Status(time.Now()) != "up" {
+		if c.Observed != deis.ObservedRunning || c.Status(time.Now()) != "up" {
 			t.Errorf("ps: %s is %q (observed %q), want up", c.Name, c.Status(time.Now()), c.Observed)
 		}
 	}
@@ -106,9 +105,9 @@ func TestWorkers(t *testing.T) {
 	if failed > 0 || ok == 0 {
 		t.Errorf("%d of %d requests failed while the broken worker was tried (first: %q)", failed, ok+failed, firstErr)
 	}
-	var rels []client.Release
+	var rels []deis.Release
 	alice.json(&rels, "releases:list")
-	if rels[0].Version != 4 || rels[0].Status != client.ReleaseFailed {
+	if rels[0].Version != 4 || rels[0].Status != deis.ReleaseFailed {
 		t.Errorf("newest release: %+v, want v4 failed", rels[0])
 	}
 	got = alice.running(nodes...)
@@ -131,7 +130,7 @@ func TestWorkers(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	alice.json(&cs, "ps")
-	var w1 client.Container
+	var w1 deis.Container
 	for _, c := range cs {
 		if c.Name == "worker.1" {
 			w1 = c

@@ -8,11 +8,10 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"github.com/deis/deis"
+	"golang.org/x/crypto/ssh"
 	"regexp"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"golang.org/x/crypto/ssh"
 )
 
 // Defaults for a new layer.
@@ -25,8 +24,8 @@ var sshUserRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // New builds a layer of formation from a create request, applying defaults
 // (proxy and runtime on, root, port 22), and checks it.
-func New(formation string, req client.LayerCreateRequest) (client.Layer, error) {
-	l := client.Layer{
+func New(formation string, req deis.LayerCreateRequest) (deis.Layer, error) {
+	l := deis.Layer{
 		Formation: formation,
 		ID:        req.ID,
 		Flavor:    req.Flavor,
@@ -51,7 +50,7 @@ func New(formation string, req client.LayerCreateRequest) (client.Layer, error) 
 }
 
 // Update applies an update request to l and checks the result.
-func Update(l client.Layer, req client.LayerUpdateRequest) (client.Layer, error) {
+func Update(l deis.Layer, req deis.LayerUpdateRequest) (deis.Layer, error) {
 	if req.Flavor != nil {
 		l.Flavor = *req.Flavor
 	}
@@ -71,11 +70,11 @@ func Update(l client.Layer, req client.LayerUpdateRequest) (client.Layer, error)
 }
 
 // Check reports what is wrong with a layer's settings, in one line.
-func Check(l client.Layer) error {
+func Check(l deis.Layer) error {
 	switch {
-	case !client.ValidID(l.ID):
+	case !deis.ValidID(l.ID):
 		return fmt.Errorf("layer id %q must be 1 to 63 of a-z, 0-9 and '-'", l.ID)
-	case !client.ValidID(l.Flavor):
+	case !deis.ValidID(l.Flavor):
 		return fmt.Errorf("flavor %q is not a valid flavor id", l.Flavor)
 	case !l.Proxy && !l.Runtime:
 		return fmt.Errorf("layer %q must be a proxy, a runtime or both", l.ID)

@@ -1,13 +1,12 @@
 package layers
 
 import (
-	"strings"
-	"testing"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/crypto/ssh"
+	"strings"
+	"testing"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -15,19 +14,19 @@ func ptr[T any](v T) *T { return &v }
 func TestNew(t *testing.T) {
 	tests := []struct {
 		name    string
-		req     client.LayerCreateRequest
-		want    client.Layer
+		req     deis.LayerCreateRequest
+		want    deis.Layer
 		wantErr string
 	}{
-		{"defaults", client.LayerCreateRequest{ID: "runtime", Flavor: "docker"},
-			client.Layer{Formation: "f", ID: "runtime", Flavor: "docker", Proxy: true, Runtime: true, SSHUser: "root", SSHPort: 22}, ""},
-		{"proxy only", client.LayerCreateRequest{ID: "proxy", Flavor: "docker", Runtime: ptr(false), SSHUser: "ubuntu", SSHPort: 2200},
-			client.Layer{Formation: "f", ID: "proxy", Flavor: "docker", Proxy: true, SSHUser: "ubuntu", SSHPort: 2200}, ""},
-		{"no role", client.LayerCreateRequest{ID: "x", Flavor: "docker", Runtime: ptr(false), Proxy: ptr(false)}, client.Layer{}, "must be a proxy, a runtime or both"},
-		{"bad id", client.LayerCreateRequest{ID: "Bad_ID", Flavor: "docker"}, client.Layer{}, "layer id"},
-		{"bad port", client.LayerCreateRequest{ID: "x", Flavor: "docker", SSHPort: 70000}, client.Layer{}, "ssh port"},
-		{"bad user", client.LayerCreateRequest{ID: "x", Flavor: "docker", SSHUser: "root;rm"}, client.Layer{}, "ssh user"},
-		{"no flavor", client.LayerCreateRequest{ID: "x"}, client.Layer{}, "flavor"},
+		{"defaults", deis.LayerCreateRequest{ID: "runtime", Flavor: "docker"},
+			deis.Layer{Formation: "f", ID: "runtime", Flavor: "docker", Proxy: true, Runtime: true, SSHUser: "root", SSHPort: 22}, ""},
+		{"proxy only", deis.LayerCreateRequest{ID: "proxy", Flavor: "docker", Runtime: ptr(false), SSHUser: "ubuntu", SSHPort: 2200},
+			deis.Layer{Formation: "f", ID: "proxy", Flavor: "docker", Proxy: true, SSHUser: "ubuntu", SSHPort: 2200}, ""},
+		{"no role", deis.LayerCreateRequest{ID: "x", Flavor: "docker", Runtime: ptr(false), Proxy: ptr(false)}, deis.Layer{}, "must be a proxy, a runtime or both"},
+		{"bad id", deis.LayerCreateRequest{ID: "Bad_ID", Flavor: "docker"}, deis.Layer{}, "layer id"},
+		{"bad port", deis.LayerCreateRequest{ID: "x", Flavor: "docker", SSHPort: 70000}, deis.Layer{}, "ssh port"},
+		{"bad user", deis.LayerCreateRequest{ID: "x", Flavor: "docker", SSHUser: "root;rm"}, deis.Layer{}, "ssh user"},
+		{"no flavor", deis.LayerCreateRequest{ID: "x"}, deis.Layer{}, "flavor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,12 +48,12 @@ func TestNew(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
-	l, _ := New("f", client.LayerCreateRequest{ID: "runtime", Flavor: "docker"})
-	got, err := Update(l, client.LayerUpdateRequest{Proxy: ptr(false), SSHPort: ptr(2222)})
+	l, _ := New("f", deis.LayerCreateRequest{ID: "runtime", Flavor: "docker"})
+	got, err := Update(l, deis.LayerUpdateRequest{Proxy: ptr(false), SSHPort: ptr(2222)})
 	if err != nil || got.Proxy || got.SSHPort != 2222 || !got.Runtime {
 		t.Fatalf("Update() = %+v, %v", got, err)
 	}
-	if _, err := Update(got, client.LayerUpdateRequest{Runtime: ptr(false)}); err == nil {
+	if _, err := Update(got, deis.LayerUpdateRequest{Runtime: ptr(false)}); err == nil {
 		t.Fatal("Update() to no role succeeded")
 	}
 }

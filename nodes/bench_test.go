@@ -3,13 +3,12 @@ package nodes
 import (
 	"context"
 	"fmt"
-	"testing"
-	"time"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"testing"
+	"time"
 )
 
 type discard struct{}
@@ -52,24 +51,24 @@ func BenchmarkProvision(b *testing.B) {
 	}
 }
 
-func benchFormation(b *testing.B, st *store.Store) client.Formation {
+func benchFormation(b *testing.B, st *store.Store) deis.Formation {
 	ctx := context.Background()
-	if _, err := st.CreateUser(ctx, client.User{Username: "bench"}, "x"); err != nil {
+	if _, err := st.CreateUser(ctx, deis.User{Username: "bench"}, "x"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.CreateProvider(ctx, client.Provider{ID: "docker", Owner: "bench", Type: "docker"}, nil); err != nil {
+	if _, err := st.CreateProvider(ctx, deis.Provider{ID: "docker", Owner: "bench", Type: "docker"}, nil); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.CreateFlavor(ctx, client.Flavor{ID: "docker", Owner: "bench", Provider: "docker"}); err != nil {
+	if _, err := st.CreateFlavor(ctx, deis.Flavor{ID: "docker", Owner: "bench", Provider: "docker"}); err != nil {
 		b.Fatal(err)
 	}
-	l, _ := layers.New("bench", client.LayerCreateRequest{ID: "runtime", Flavor: "docker"})
+	l, _ := layers.New("bench", deis.LayerCreateRequest{ID: "runtime", Flavor: "docker"})
 	pub, priv, err := layers.NewKeyPair("bench")
 	if err != nil {
 		b.Fatal(err)
 	}
 	l.SSHPublicKey = pub
-	f, err := st.CreateFormation(ctx, client.Formation{ID: "bench", Owner: "bench"}, store.LayerSpec{Layer: l, PrivateKey: priv})
+	f, err := st.CreateFormation(ctx, deis.Formation{ID: "bench", Owner: "bench"}, store.LayerSpec{Layer: l, PrivateKey: priv})
 	if err != nil {
 		b.Fatal(err)
 	}

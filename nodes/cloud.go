@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 	"maps"
 	"net"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
 )
 
 // StateDraining is a node whose containers are moving elsewhere before it
@@ -20,7 +19,7 @@ const StateDraining = "draining"
 
 // cloud reports whether machines of provider type typ are made by a cloud:
 // they can exist without the store knowing, and are reconciled.
-func cloud(typ string) bool { return typ != client.ProviderDocker && typ != client.ProviderStatic }
+func cloud(typ string) bool { return typ != deis.ProviderDocker && typ != deis.ProviderStatic }
 
 // VerifyProvider opens a provider of type typ with creds and checks them
 // with a cheap call when the provider can, so that bad credentials are
@@ -47,24 +46,24 @@ func (m *Manager) VerifyProvider(ctx context.Context, typ string, creds map[stri
 	return s.SeedFlavors(sctx)
 }
 
-func (li layerInfo) spec(f client.Formation) Layer {
+func (li layerInfo) spec(f deis.Formation) Layer {
 	return Layer{Formation: f.ID, Layer: li.layer.ID, PublicKey: li.layer.SSHPublicKey, Proxy: li.layer.Proxy, Params: li.flavor.Params}
 }
 
 // BuildLayer makes the layer's resources at its provider (a cloud's key
 // pair and security groups); nothing for providers without any.
-func (m *Manager) BuildLayer(ctx context.Context, f client.Formation, layer string) error {
+func (m *Manager) BuildLayer(ctx context.Context, f deis.Formation, layer string) error {
 	return m.layerBuilder(ctx, f, layer, "building", LayerBuilder.BuildLayer)
 }
 
 // TeardownLayer removes the layer's machines and resources at its provider.
-func (m *Manager) TeardownLayer(ctx context.Context, f client.Formation, layer string) error {
+func (m *Manager) TeardownLayer(ctx context.Context, f deis.Formation, layer string) error {
 	return m.layerBuilder(ctx, f, layer, "removing", LayerBuilder.TeardownLayer)
 }
 
 // layerBuilder calls do with the layer's provider when it is a cloud's
 // LayerBuilder.
-func (m *Manager) layerBuilder(ctx context.Context, f client.Formation, layer, verb string, do func(LayerBuilder, context.Context, Layer) error) error {
+func (m *Manager) layerBuilder(ctx context.Context, f deis.Formation, layer, verb string, do func(LayerBuilder, context.Context, Layer) error) error {
 	if ok, err := m.onCloud(ctx, f, layer); !ok {
 		return err
 	}
@@ -83,7 +82,7 @@ func (m *Manager) layerBuilder(ctx context.Context, f client.Formation, layer, v
 }
 
 // onCloud reports whether a layer's nodes come from a cloud provider.
-func (m *Manager) onCloud(ctx context.Context, f client.Formation, layer string) (bool, error) {
+func (m *Manager) onCloud(ctx context.Context, f deis.Formation, layer string) (bool, error) {
 	l, err := m.Store.GetLayer(ctx, f.ID, layer)
 	if err != nil {
 		return false, err
@@ -102,7 +101,7 @@ func (m *Manager) onCloud(ctx context.Context, f client.Formation, layer string)
 // TeardownFormation tears down every layer of a formation at its
 // provider, then the formation's node network on the local engine (after
 // its nodes are destroyed, before the formation goes).
-func (m *Manager) TeardownFormation(ctx context.Context, f client.Formation) error {
+func (m *Manager) TeardownFormation(ctx context.Context, f deis.Formation) error {
 	ls, _, err := m.Store.ListLayers(ctx, f.ID, store.PageReq{})
 	if err != nil {
 		return err
@@ -122,7 +121,7 @@ func (m *Manager) TeardownFormation(ctx context.Context, f client.Formation) err
 // layer that shrinks) as draining, so that placement moves their containers
 // elsewhere before Scale destroys them. It returns their ids. Undrain puts
 // them back when the move fails.
-func (m *Manager) Drain(ctx context.Context, f client.Formation, want map[string]int) ([]string, error) {
+func (m *Manager) Drain(ctx context.Context, f deis.Formation, want map[string]int) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	all, _, err := m.Store.ListNodes(ctx, f.ID, store.PageReq{})
@@ -131,7 +130,7 @@ func (m *Manager) Drain(ctx context.Context, f client.Formation, want map[string
 	}
 	var ids []string
 	for layer, n := range want {
-		var cur []client.Node
+		var cur []deis.Node
 		for _, node := range all {
 			if node.Layer == layer {
 				cur = append(cur, node)
@@ -183,7 +182,7 @@ func (m *Manager) Undrain(ctx context.Context, ids []string) error {
 
 // retiring returns the nodes of one layer that go when it shrinks to n:
 // lost and draining ones first, then the newest.
-func retiring(cur []client.Node, n int) []client.Node {
+func retiring(cur []deis.Node, n int) []deis.Node {
 	rank := func(s string) int {
 		switch s {
 		case StateLost:
@@ -194,7 +193,7 @@ func retiring(cur []client.Node, n int) []client.Node {
 		return 2
 	}
 	cur = slices.Clone(cur)
-	slices.SortStableFunc(cur, func(a, b client.Node) int {
+	slices.SortStableFunc(cur, func(a, b deis.Node) int {
 		if ra, rb := rank(a.Status.State), rank(b.Status.State); ra != rb {
 			return ra - rb
 		}
@@ -221,7 +220,7 @@ const (
 // At start, a node whose creation was interrupted has its machine
 // destroyed and is forgotten. It returns the formations that have newly
 // lost nodes, whose containers must move.
-func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, policy CloudPolicy, p Progress) ([]string, error) {
+func (m *Manager) ReconcileCloud(ctx context.Context, only *deis.Formation, policy CloudPolicy, p Progress) ([]string, error) {
 	byProvider, err := m.cloudProviders(ctx, only)
 	if err != nil || len(byProvider) == 0 {
 		return nil, err // nothing on a cloud: no need to wait for a scale
@@ -252,15 +251,15 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *client.Formation, po
 type served struct {
 	provider Provider
 	layers   map[string]layerInfo // formation/layer -> info
-	forms    map[string]client.Formation
+	forms    map[string]deis.Formation
 }
 
 // cloudProviders returns the cloud providers of formation only's layers
 // (every formation's when only is nil), by owner/provider.
-func (m *Manager) cloudProviders(ctx context.Context, only *client.Formation) (map[string]*served, error) {
-	var forms []client.Formation
+func (m *Manager) cloudProviders(ctx context.Context, only *deis.Formation) (map[string]*served, error) {
+	var forms []deis.Formation
 	if only != nil {
-		forms = []client.Formation{*only}
+		forms = []deis.Formation{*only}
 	} else {
 		all, _, err := m.Store.ListFormations(ctx, store.Viewer{Admin: true}, store.PageReq{})
 		if err != nil {
@@ -296,7 +295,7 @@ func (m *Manager) cloudProviders(ctx context.Context, only *client.Formation) (m
 			}
 			key := f.Owner + "/" + pr.ID
 			if byProvider[key] == nil {
-				byProvider[key] = &served{provider: li.provider, layers: map[string]layerInfo{}, forms: map[string]client.Formation{}}
+				byProvider[key] = &served{provider: li.provider, layers: map[string]layerInfo{}, forms: map[string]deis.Formation{}}
 			}
 			byProvider[key].layers[f.ID+"/"+l.ID] = li
 			byProvider[key].forms[f.ID] = f
@@ -308,7 +307,7 @@ func (m *Manager) cloudProviders(ctx context.Context, only *client.Formation) (m
 // reconcileProvider reconciles one cloud provider's machines with the
 // nodes of the layers it serves and returns the formations with newly lost
 // nodes. atStart handles nodes whose creation a restart interrupted.
-func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []client.Node, atStart bool, policy CloudPolicy, p Progress) ([]string, error) {
+func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []deis.Node, atStart bool, policy CloudPolicy, p Progress) ([]string, error) {
 	// List fails as a whole when a region cannot be listed: then nothing
 	// is marked lost on a partial view.
 	machines, err := sv.provider.List(ctx)
@@ -355,7 +354,7 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []cli
 		case !alive && n.Status.State != StateLost && n.Status.State != StateCreating:
 			p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
 			m.Pool.Forget(n.ID)
-			n.Status = client.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
@@ -364,13 +363,13 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []cli
 			// Seen again (a region that could not be listed before): it
 			// is checked before anything runs on it again.
 			p.Printf("%s: machine %s is back: marked unreachable until checked", n.ID, n.ProviderID)
-			n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
 		case alive && !mach.Running && n.Status.State == StateReady:
 			p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
-			n.Status = client.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
@@ -413,23 +412,23 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []cli
 // adoptMachine makes a machine the store does not know a node of li's
 // layer: reached (host key pinned), bootstrapped and checked. On failure
 // the node is forgotten and the machine left as it was.
-func (m *Manager) adoptMachine(ctx context.Context, f client.Formation, li layerInfo, mach Machine, p Progress) (client.Node, error) {
+func (m *Manager) adoptMachine(ctx context.Context, f deis.Formation, li layerInfo, mach Machine, p Progress) (deis.Node, error) {
 	if mach.Address == "" || !mach.Running {
-		return client.Node{}, errors.New("it is not running with an address")
+		return deis.Node{}, errors.New("it is not running with an address")
 	}
 	if li.layer.Proxy && mach.Public == "" {
 		mach.Public = net.JoinHostPort(mach.Address, "80")
 	}
-	n, err := m.Store.CreateNode(ctx, client.Node{Formation: f.ID, Layer: li.layer.ID, ProviderID: mach.ProviderID,
+	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: li.layer.ID, ProviderID: mach.ProviderID,
 		Address: net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort)), Public: mach.Public, Private: mach.Private,
-		Status: client.NodeStatus{State: StateCreating}})
+		Status: deis.NodeStatus{State: StateCreating}})
 	if err != nil {
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
-	fail := func(err error) (client.Node, error) {
+	fail := func(err error) (deis.Node, error) {
 		m.Pool.Forget(n.ID)
 		m.Store.DeleteNode(context.WithoutCancel(ctx), n.ID)
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
 	if n, err = m.reach(ctx, li, n); err != nil {
 		return fail(err)

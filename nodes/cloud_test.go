@@ -3,19 +3,18 @@ package nodes_test
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
-	"testing"
-	"time"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/nodes/ec2"
 	"github.com/deis/deis/nodes/ec2/ec2test"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
 )
 
 // lines collects progress lines.
@@ -36,7 +35,7 @@ type cloudEnv struct {
 	fake *ec2test.Server
 	st   *store.Store
 	mgr  *nodes.Manager
-	f    client.Formation
+	f    deis.Formation
 }
 
 // newCloudEnv is a store with formation "web" whose layer "runtime" is on
@@ -55,20 +54,20 @@ func newCloudEnv(t *testing.T, region string) *cloudEnv {
 			t.Fatal(err)
 		}
 	}
-	_, err := st.CreateUser(ctx, client.User{Username: "alice", Email: "a@example.com"}, "x")
+	_, err := st.CreateUser(ctx, deis.User{Username: "alice", Email: "a@example.com"}, "x")
 	must(err)
-	_, err = st.CreateProvider(ctx, client.Provider{ID: "aws", Owner: "alice", Type: "ec2"},
+	_, err = st.CreateProvider(ctx, deis.Provider{ID: "aws", Owner: "alice", Type: "ec2"},
 		map[string]string{"access_key_id": "AKIDTEST", "secret_access_key": "s", "region": "eu-west-1"})
 	must(err)
-	_, err = st.CreateFlavor(ctx, client.Flavor{ID: "small", Owner: "alice", Provider: "aws",
+	_, err = st.CreateFlavor(ctx, deis.Flavor{ID: "small", Owner: "alice", Provider: "aws",
 		Params: map[string]string{"region": region, "instance_type": "t3.small", "image": "ami-1"}})
 	must(err)
-	l, err := layers.New("web", client.LayerCreateRequest{ID: "runtime", Flavor: "small"})
+	l, err := layers.New("web", deis.LayerCreateRequest{ID: "runtime", Flavor: "small"})
 	must(err)
 	pub, priv, err := layers.NewKeyPair("deis-web-runtime")
 	must(err)
 	l.SSHPublicKey = pub
-	f, err := st.CreateFormation(ctx, client.Formation{ID: "web", Owner: "alice"}, store.LayerSpec{Layer: l, PrivateKey: priv})
+	f, err := st.CreateFormation(ctx, deis.Formation{ID: "web", Owner: "alice"}, store.LayerSpec{Layer: l, PrivateKey: priv})
 	must(err)
 	e := &cloudEnv{fake: fake, st: st, f: f}
 	e.restart()
@@ -82,10 +81,10 @@ func (e *cloudEnv) restart() {
 }
 
 // node records a node of layer runtime with state and instance id.
-func (e *cloudEnv) node(t *testing.T, state, instance string) client.Node {
+func (e *cloudEnv) node(t *testing.T, state, instance string) deis.Node {
 	t.Helper()
-	n, err := e.st.CreateNode(context.Background(), client.Node{Formation: "web", Layer: "runtime", ProviderID: instance,
-		Address: "203.0.113.1:22", Status: client.NodeStatus{State: state}})
+	n, err := e.st.CreateNode(context.Background(), deis.Node{Formation: "web", Layer: "runtime", ProviderID: instance,
+		Address: "203.0.113.1:22", Status: deis.NodeStatus{State: state}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +215,7 @@ func TestDrain(t *testing.T) {
 			t.Errorf("runtime=%d drained %v, want %v", tc.want, ids, tc.drained)
 		}
 		var got []string
-		for _, n := range []client.Node{n1, n2, n3, n4} {
+		for _, n := range []deis.Node{n1, n2, n3, n4} {
 			got = append(got, e.state(t, n.ID))
 		}
 		if !slices.Equal(got, tc.states) {

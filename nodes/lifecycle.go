@@ -4,23 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 	"net"
 	"strconv"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
 )
 
 // Adopt makes an existing host a node of layer (the static provider): the
 // operator has installed the layer's public key. The host must answer SSH
 // with it and pass the bootstrap; otherwise nothing is recorded.
-func (m *Manager) Adopt(ctx context.Context, f client.Formation, layer, host string, p Progress) (client.Node, error) {
+func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host string, p Progress) (deis.Node, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	li, err := m.layerInfo(ctx, f, layer)
 	if err != nil {
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
 	addr := host
 	if _, _, err := net.SplitHostPort(host); err != nil {
@@ -28,21 +27,21 @@ func (m *Manager) Adopt(ctx context.Context, f client.Formation, layer, host str
 	}
 	all, err := m.Store.ListAllNodes(ctx)
 	if err != nil {
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
 	for _, n := range all {
 		if n.Address == addr {
-			return client.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
+			return deis.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
 		}
 	}
-	n, err := m.Store.CreateNode(ctx, client.Node{Formation: f.ID, Layer: layer, Address: addr, Status: client.NodeStatus{State: StateCreating}})
+	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: layer, Address: addr, Status: deis.NodeStatus{State: StateCreating}})
 	if err != nil {
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
-	fail := func(err error) (client.Node, error) {
+	fail := func(err error) (deis.Node, error) {
 		m.Pool.Forget(n.ID)
 		m.Store.DeleteNode(context.Background(), n.ID)
-		return client.Node{}, fmt.Errorf("adopting %s as %s: %w", addr, n.ID, err)
+		return deis.Node{}, fmt.Errorf("adopting %s as %s: %w", addr, n.ID, err)
 	}
 	p.Printf("%s: reaching %s as %s", n.ID, addr, li.layer.SSHUser)
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -67,7 +66,7 @@ func (m *Manager) Adopt(ctx context.Context, f client.Formation, layer, host str
 }
 
 // Destroy destroys one node at its provider and forgets it.
-func (m *Manager) Destroy(ctx context.Context, f client.Formation, n client.Node, p Progress) error {
+func (m *Manager) Destroy(ctx context.Context, f deis.Formation, n deis.Node, p Progress) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	li, err := m.layerInfo(ctx, f, n.Layer)
@@ -78,7 +77,7 @@ func (m *Manager) Destroy(ctx context.Context, f client.Formation, n client.Node
 }
 
 // DestroyAll destroys every node of a formation (before the formation goes).
-func (m *Manager) DestroyAll(ctx context.Context, f client.Formation, p Progress) error {
+func (m *Manager) DestroyAll(ctx context.Context, f deis.Formation, p Progress) error {
 	ns, _, err := m.Store.ListNodes(ctx, f.ID, store.PageReq{})
 	if err != nil {
 		return err
@@ -93,7 +92,7 @@ func (m *Manager) DestroyAll(ctx context.Context, f client.Formation, p Progress
 
 // Check refreshes the status of a node. A lost node stays lost: its
 // machine is gone, whatever answers at its old address.
-func (m *Manager) Check(ctx context.Context, f client.Formation, n client.Node) (client.Node, error) {
+func (m *Manager) Check(ctx context.Context, f deis.Formation, n deis.Node) (deis.Node, error) {
 	if n.Status.State == StateLost {
 		return n, nil
 	}
@@ -105,23 +104,23 @@ func (m *Manager) Check(ctx context.Context, f client.Formation, n client.Node) 
 }
 
 // SSH returns what a shell on the node needs.
-func (m *Manager) SSH(ctx context.Context, f client.Formation, n client.Node) (client.NodeSSHInfo, error) {
+func (m *Manager) SSH(ctx context.Context, f deis.Formation, n deis.Node) (deis.NodeSSHInfo, error) {
 	l, err := m.Store.GetLayer(ctx, f.ID, n.Layer)
 	if err != nil {
-		return client.NodeSSHInfo{}, err
+		return deis.NodeSSHInfo{}, err
 	}
 	key, err := m.Store.LayerPrivateKey(ctx, f.ID, n.Layer)
 	if err != nil {
-		return client.NodeSSHInfo{}, err
+		return deis.NodeSSHInfo{}, err
 	}
 	if n.Address == "" || n.HostKey == "" {
-		return client.NodeSSHInfo{}, fmt.Errorf("node %s has not been reached yet", n.ID)
+		return deis.NodeSSHInfo{}, fmt.Errorf("node %s has not been reached yet", n.ID)
 	}
-	return client.NodeSSHInfo{Address: n.Address, User: l.SSHUser, PrivateKey: key, HostKey: n.HostKey}, nil
+	return deis.NodeSSHInfo{Address: n.Address, User: l.SSHUser, PrivateKey: key, HostKey: n.HostKey}, nil
 }
 
 // Trust forgets a node's pinned host key; the next contact pins the new one.
-func (m *Manager) Trust(ctx context.Context, n client.Node) (client.Node, error) {
+func (m *Manager) Trust(ctx context.Context, n deis.Node) (deis.Node, error) {
 	m.Pool.Forget(n.ID)
 	n.HostKey = ""
 	return m.Store.UpdateNode(ctx, n)
@@ -145,7 +144,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	known := map[string]client.Node{}
+	known := map[string]deis.Node{}
 	for _, n := range nodes {
 		known[n.ID] = n
 	}
@@ -165,7 +164,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	owner := map[string]client.Formation{}
+	owner := map[string]deis.Formation{}
 	for _, f := range forms {
 		owner[f.ID] = f
 	}
@@ -183,7 +182,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			}
 		case n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
 			m.Log.Warn("node container is gone: marking the node lost", "node", n.ID)
-			n.Status = client.NodeStatus{State: StateLost, Message: "its container is gone"}
+			n.Status = deis.NodeStatus{State: StateLost, Message: "its container is gone"}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return err
 			}
@@ -207,7 +206,7 @@ func isDockerID(id string) bool {
 
 // isCloud reports whether layer's nodes come from a cloud provider; a
 // layer that cannot be looked up counts as one (its nodes are left alone).
-func (m *Manager) isCloud(ctx context.Context, f client.Formation, layer string) bool {
+func (m *Manager) isCloud(ctx context.Context, f deis.Formation, layer string) bool {
 	ok, err := m.onCloud(ctx, f, layer)
 	return ok || err != nil
 }

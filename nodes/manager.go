@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/store"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"net"
@@ -12,29 +17,23 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/recipes"
-	"github.com/deis/deis/store"
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/sync/errgroup"
 )
 
 // Store is what the node manager needs of the store.
 type Store interface {
-	GetLayer(ctx context.Context, formation, id string) (client.Layer, error)
+	GetLayer(ctx context.Context, formation, id string) (deis.Layer, error)
 	LayerPrivateKey(ctx context.Context, formation, id string) (string, error)
-	GetFlavor(ctx context.Context, owner, id string) (client.Flavor, error)
-	GetProvider(ctx context.Context, owner, id string) (client.Provider, error)
+	GetFlavor(ctx context.Context, owner, id string) (deis.Flavor, error)
+	GetProvider(ctx context.Context, owner, id string) (deis.Provider, error)
 	ProviderCreds(ctx context.Context, owner, id string) (map[string]string, error)
-	CreateNode(ctx context.Context, n client.Node) (client.Node, error)
-	UpdateNode(ctx context.Context, n client.Node) (client.Node, error)
+	CreateNode(ctx context.Context, n deis.Node) (deis.Node, error)
+	UpdateNode(ctx context.Context, n deis.Node) (deis.Node, error)
 	DeleteNode(ctx context.Context, id string) error
-	GetNode(ctx context.Context, id string) (client.Node, error)
-	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]client.Node, int, error)
-	ListAllNodes(ctx context.Context) ([]client.Node, error)
-	ListFormations(ctx context.Context, v store.Viewer, p store.PageReq) ([]client.Formation, int, error)
-	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]client.Layer, int, error)
+	GetNode(ctx context.Context, id string) (deis.Node, error)
+	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]deis.Node, int, error)
+	ListAllNodes(ctx context.Context) ([]deis.Node, error)
+	ListFormations(ctx context.Context, v store.Viewer, p store.PageReq) ([]deis.Formation, int, error)
+	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]deis.Layer, int, error)
 }
 
 // Progress receives a job's progress lines.
@@ -68,13 +67,13 @@ type Manager struct {
 
 // layerInfo is a layer with what it takes to create and reach its nodes.
 type layerInfo struct {
-	layer    client.Layer
-	flavor   client.Flavor
+	layer    deis.Layer
+	flavor   deis.Flavor
 	provider Provider
 	signer   ssh.Signer
 }
 
-func (m *Manager) layerInfo(ctx context.Context, f client.Formation, layer string) (layerInfo, error) {
+func (m *Manager) layerInfo(ctx context.Context, f deis.Formation, layer string) (layerInfo, error) {
 	l, err := m.Store.GetLayer(ctx, f.ID, layer)
 	if err != nil {
 		return layerInfo{}, err
@@ -113,7 +112,7 @@ func (m *Manager) layerInfo(ctx context.Context, f client.Formation, layer strin
 // created, reached and bootstrapped in parallel; extra nodes, newest first,
 // are destroyed. A node that fails to come up is destroyed and reported;
 // the others stay.
-func (m *Manager) Scale(ctx context.Context, f client.Formation, want map[string]int, p Progress) error {
+func (m *Manager) Scale(ctx context.Context, f deis.Formation, want map[string]int, p Progress) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var failed []string
@@ -132,7 +131,7 @@ func (m *Manager) Scale(ctx context.Context, f client.Formation, want map[string
 		if err != nil {
 			return err
 		}
-		var cur []client.Node
+		var cur []deis.Node
 		for _, n := range all {
 			if n.Layer == layer {
 				cur = append(cur, n)
@@ -164,12 +163,12 @@ func (m *Manager) Scale(ctx context.Context, f client.Formation, want map[string
 
 // createNodes creates count nodes in parallel and returns one message per
 // node that failed.
-func (m *Manager) createNodes(ctx context.Context, f client.Formation, li layerInfo, count int, p Progress) []string {
+func (m *Manager) createNodes(ctx context.Context, f deis.Formation, li layerInfo, count int, p Progress) []string {
 	// Rows first, in order, so numbers are assigned 1, 2, 3...
-	var rows []client.Node
+	var rows []deis.Node
 	var failed []string
 	for range count {
-		n, err := m.Store.CreateNode(ctx, client.Node{Formation: f.ID, Layer: li.layer.ID, Status: client.NodeStatus{State: StateCreating}})
+		n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: li.layer.ID, Status: deis.NodeStatus{State: StateCreating}})
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("layer %s: %v", li.layer.ID, err))
 			continue
@@ -196,7 +195,7 @@ func (m *Manager) createNodes(ctx context.Context, f client.Formation, li layerI
 	return failed
 }
 
-func (m *Manager) bringUp(ctx context.Context, f client.Formation, li layerInfo, n client.Node, p Progress) error {
+func (m *Manager) bringUp(ctx context.Context, f deis.Formation, li layerInfo, n deis.Node, p Progress) error {
 	start := time.Now()
 	p.Printf("%s: creating", n.ID)
 	mach, err := li.provider.Create(ctx, Spec{
@@ -231,7 +230,7 @@ func (m *Manager) bringUp(ctx context.Context, f client.Formation, li layerInfo,
 }
 
 // reach waits until the node answers SSH and pins its host key.
-func (m *Manager) reach(ctx context.Context, li layerInfo, n client.Node) (client.Node, error) {
+func (m *Manager) reach(ctx context.Context, li layerInfo, n deis.Node) (deis.Node, error) {
 	deadline := time.Now().Add(m.UpTimeout)
 	t := m.target(li, n)
 	for {
@@ -259,7 +258,7 @@ func (m *Manager) reach(ctx context.Context, li layerInfo, n client.Node) (clien
 	}
 }
 
-func (m *Manager) bootstrap(ctx context.Context, li layerInfo, n client.Node, p Progress) error {
+func (m *Manager) bootstrap(ctx context.Context, li layerInfo, n deis.Node, p Progress) error {
 	sctx, cancel := context.WithTimeout(ctx, max(m.StepTimeout, 10*time.Minute))
 	defer cancel()
 	rep, err := recipes.Bootstrap(sctx, m.runner(li, n), li.layer.SSHUser)
@@ -274,7 +273,7 @@ func (m *Manager) bootstrap(ctx context.Context, li layerInfo, n client.Node, p 
 	return nil
 }
 
-func (m *Manager) target(li layerInfo, n client.Node) Target {
+func (m *Manager) target(li layerInfo, n deis.Node) Target {
 	return Target{Node: n.ID, Addr: n.Address, User: li.layer.SSHUser, Signer: li.signer, HostKey: n.HostKey}
 }
 
@@ -289,16 +288,16 @@ func (r runner) Run(ctx context.Context, cmd string, stdin io.Reader) ([]byte, [
 	return res.Stdout, res.Stderr, res.ExitCode, err
 }
 
-func (m *Manager) runner(li layerInfo, n client.Node) recipes.Runner {
+func (m *Manager) runner(li layerInfo, n deis.Node) recipes.Runner {
 	return runner{pool: m.Pool, t: m.target(li, n)}
 }
 
 // check refreshes a node's status: reachable, Docker engine answering,
 // nginx running.
-func (m *Manager) check(ctx context.Context, li layerInfo, n client.Node) (client.Node, error) {
+func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.Node, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(m.StepTimeout, 10*time.Second))
 	defer cancel()
-	st := client.NodeStatus{State: StateReady, Checked: time.Now()}
+	st := deis.NodeStatus{State: StateReady, Checked: time.Now()}
 	res, err := m.Pool.Run(ctx, m.target(li, n), `docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && echo docker; pgrep -x nginx >/dev/null && echo nginx; true`, nil)
 	if err != nil {
 		st.State, st.Message = StateUnreachable, err.Error()
@@ -325,7 +324,7 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n client.Node) (clien
 	return m.Store.UpdateNode(ctx, n)
 }
 
-func (m *Manager) destroy(ctx context.Context, prov Provider, n client.Node, p Progress) error {
+func (m *Manager) destroy(ctx context.Context, prov Provider, n deis.Node, p Progress) error {
 	p.Printf("%s: destroying", n.ID)
 	if n.ProviderID != "" {
 		if err := prov.Destroy(ctx, n.ProviderID); err != nil {
@@ -342,7 +341,7 @@ func (m *Manager) destroy(ctx context.Context, prov Provider, n client.Node, p P
 
 // cleanup removes a node that did not come up, whatever the caller's
 // context says.
-func (m *Manager) cleanup(prov Provider, n client.Node) {
+func (m *Manager) cleanup(prov Provider, n deis.Node) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m.Pool.Forget(n.ID)
@@ -354,7 +353,7 @@ func (m *Manager) cleanup(prov Provider, n client.Node) {
 			// Keep the node: its machine may still run, and the store must
 			// know it (nodes:destroy retries).
 			m.Log.Error("destroying a node that failed", "node", n.ID, "err", err)
-			n.Status = client.NodeStatus{State: StateUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				m.Log.Error("recording a node that failed", "node", n.ID, "err", err)
 			}

@@ -3,12 +3,11 @@ package nodes
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/pkg/sftp"
 	"io"
 	"os"
 	"path"
-
-	"github.com/deis/deis/client"
-	"github.com/pkg/sftp"
 )
 
 // Session reaches one node over its pooled SSH connection: commands and
@@ -17,11 +16,11 @@ import (
 type Session struct {
 	pool *Pool
 	t    Target
-	Node client.Node
+	Node deis.Node
 }
 
 // Session opens a session on node n of formation f.
-func (m *Manager) Session(ctx context.Context, f client.Formation, n client.Node) (*Session, error) {
+func (m *Manager) Session(ctx context.Context, f deis.Formation, n deis.Node) (*Session, error) {
 	li, err := m.layerInfo(ctx, f, n.Layer)
 	if err != nil {
 		return nil, err

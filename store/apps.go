@@ -4,21 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 const appCols = "a.id, a.formation, a.owner, a.structure, a.created, a.updated"
 
-func scanApp(sc scanner) (client.App, error) {
-	var a client.App
+func scanApp(sc scanner) (deis.App, error) {
+	var a deis.App
 	var structure string
 	var created, updated int64
 	if err := sc.Scan(&a.ID, &a.Formation, &a.Owner, &structure, &created, &updated); err != nil {
-		return client.App{}, err
+		return deis.App{}, err
 	}
 	if err := json.Unmarshal([]byte(structure), &a.Structure); err != nil {
-		return client.App{}, fmt.Errorf("decoding structure: %w", err)
+		return deis.App{}, fmt.Errorf("decoding structure: %w", err)
 	}
 	if a.Structure == nil {
 		a.Structure = map[string]int{}
@@ -39,7 +38,7 @@ func visibleApps(v Viewer) (string, []any) {
 
 // CreateApp adds an app with its first config (v1, empty) and first
 // release (v1, no build), in one transaction. The formation must exist.
-func (s *Store) CreateApp(ctx context.Context, a client.App) (client.App, error) {
+func (s *Store) CreateApp(ctx context.Context, a deis.App) (deis.App, error) {
 	a.Created = now()
 	a.Updated = a.Created
 	if a.Structure == nil {
@@ -58,18 +57,18 @@ func (s *Store) CreateApp(ctx context.Context, a client.App) (client.App, error)
 		if _, err := s.insertConfig(ctx, h, a.ID, 1, nil); err != nil {
 			return err
 		}
-		_, err = s.addRelease(ctx, h, a, client.Release{Config: 1, Owner: a.Owner, Summary: a.Owner + " created the app"})
+		_, err = s.addRelease(ctx, h, a, deis.Release{Config: 1, Owner: a.Owner, Summary: a.Owner + " created the app"})
 		return err
 	})
 	if err != nil {
-		return client.App{}, fmt.Errorf("creating app %q: %w", a.ID, dbErr(err))
+		return deis.App{}, fmt.Errorf("creating app %q: %w", a.ID, dbErr(err))
 	}
 	return a, nil
 }
 
 // GetApp returns an app its owner, a collaborator or an admin can see;
 // others get ErrNotFound.
-func (s *Store) GetApp(ctx context.Context, v Viewer, id string) (client.App, error) {
+func (s *Store) GetApp(ctx context.Context, v Viewer, id string) (deis.App, error) {
 	from, args := visibleApps(v)
 	if v.Admin {
 		from += " WHERE a.id = ?"
@@ -78,13 +77,13 @@ func (s *Store) GetApp(ctx context.Context, v Viewer, id string) (client.App, er
 	}
 	a, err := scanApp(s.h().row(ctx, "SELECT "+appCols+" FROM "+from, append(args, id)...))
 	if err != nil {
-		return client.App{}, fmt.Errorf("getting app %q: %w", id, dbErr(err))
+		return deis.App{}, fmt.Errorf("getting app %q: %w", id, dbErr(err))
 	}
 	return a, nil
 }
 
 // ListApps lists, by id, the apps v can see.
-func (s *Store) ListApps(ctx context.Context, v Viewer, p PageReq) ([]client.App, int, error) {
+func (s *Store) ListApps(ctx context.Context, v Viewer, p PageReq) ([]deis.App, int, error) {
 	from, args := visibleApps(v)
 	as, total, err := list(ctx, s.h(), p, listQuery{cols: appCols, from: from, order: "a.id", args: args}, scanApp)
 	if err != nil {
@@ -94,7 +93,7 @@ func (s *Store) ListApps(ctx context.Context, v Viewer, p PageReq) ([]client.App
 }
 
 // ListFormationApps returns every app of a formation, by id.
-func (s *Store) ListFormationApps(ctx context.Context, formation string) ([]client.App, error) {
+func (s *Store) ListFormationApps(ctx context.Context, formation string) ([]deis.App, error) {
 	as, _, err := list(ctx, s.h(), PageReq{}, listQuery{cols: appCols, from: "apps a WHERE a.formation = ?", order: "a.id", args: []any{formation}}, scanApp)
 	if err != nil {
 		return nil, fmt.Errorf("listing apps of formation %q: %w", formation, err)
@@ -112,8 +111,8 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 }
 
 // SetStructure replaces an app's process counts.
-func (s *Store) SetStructure(ctx context.Context, id string, structure map[string]int) (client.App, error) {
-	var a client.App
+func (s *Store) SetStructure(ctx context.Context, id string, structure map[string]int) (deis.App, error) {
+	var a deis.App
 	err := s.inTx(ctx, func(h handle) error {
 		err := affected(h.exec(ctx, "UPDATE apps SET structure = ?, updated = ? WHERE id = ?", encodeJSON(structure), micros(now()), id))
 		if err != nil {
@@ -123,7 +122,7 @@ func (s *Store) SetStructure(ctx context.Context, id string, structure map[strin
 		return err
 	})
 	if err != nil {
-		return client.App{}, fmt.Errorf("setting structure of app %q: %w", id, dbErr(err))
+		return deis.App{}, fmt.Errorf("setting structure of app %q: %w", id, dbErr(err))
 	}
 	return a, nil
 }
@@ -132,10 +131,10 @@ func (s *Store) SetStructure(ctx context.Context, id string, structure map[strin
 // transaction ends: every change to an app's versions goes through here,
 // so they are serialized per app. (On SQLite the immediate transaction
 // already serializes all writers.)
-func lockApp(ctx context.Context, h handle, id string) (client.App, error) {
+func lockApp(ctx context.Context, h handle, id string) (deis.App, error) {
 	a, err := scanApp(h.row(ctx, "SELECT "+appCols+" FROM apps a WHERE a.id = ?"+h.forUpdate(), id))
 	if err != nil {
-		return client.App{}, fmt.Errorf("app %q: %w", id, dbErr(err))
+		return deis.App{}, fmt.Errorf("app %q: %w", id, dbErr(err))
 	}
 	return a, nil
 }

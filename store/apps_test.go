@@ -2,40 +2,39 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCreateApp(t *testing.T) {
 	ctx := context.Background()
 	s := world(t) // alice's app "web" on "dev"
 	a, err := s.GetApp(ctx, store.Viewer{Username: "alice"}, "web")
-	want := client.App{ID: "web", Formation: "dev", Owner: "alice", Structure: map[string]int{}}
+	want := deis.App{ID: "web", Formation: "dev", Owner: "alice", Structure: map[string]int{}}
 	if diff := cmp.Diff(want, a, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("GetApp: %v (-want +got):\n%s", err, diff)
 	}
 	c, err := s.GetConfig(ctx, "web")
-	if diff := cmp.Diff(client.Config{App: "web", Version: 1, Values: map[string]string{}}, c, ignoreTimes); err != nil || diff != "" {
+	if diff := cmp.Diff(deis.Config{App: "web", Version: 1, Values: map[string]string{}}, c, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("GetConfig: %v (-want +got):\n%s", err, diff)
 	}
 	r, err := s.GetRelease(ctx, "web", 1)
-	wantR := client.Release{App: "web", Version: 1, Config: 1, Status: client.ReleaseDeployed, Owner: "alice", Summary: "alice created the app"}
+	wantR := deis.Release{App: "web", Version: 1, Config: 1, Status: deis.ReleaseDeployed, Owner: "alice", Summary: "alice created the app"}
 	if diff := cmp.Diff(wantR, r, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("GetRelease(1): %v (-want +got):\n%s", err, diff)
 	}
 	for _, tc := range []struct {
 		name    string
-		a       client.App
+		a       deis.App
 		wantErr error
 	}{
-		{"taken id", client.App{ID: "web", Formation: "dev", Owner: "bob"}, store.ErrConflict},
-		{"unknown formation", client.App{ID: "x", Formation: "nope", Owner: "alice"}, store.ErrNotFound},
-		{"unknown owner", client.App{ID: "y", Formation: "dev", Owner: "nobody"}, store.ErrNotFound},
+		{"taken id", deis.App{ID: "web", Formation: "dev", Owner: "bob"}, store.ErrConflict},
+		{"unknown formation", deis.App{ID: "x", Formation: "nope", Owner: "alice"}, store.ErrNotFound},
+		{"unknown owner", deis.App{ID: "y", Formation: "dev", Owner: "nobody"}, store.ErrNotFound},
 	} {
 		_, err := s.CreateApp(ctx, tc.a)
 		wantErr(t, tc.name, err, tc.wantErr)
@@ -130,7 +129,7 @@ func TestStructureAndContainers(t *testing.T) {
 	_, err = s.SetStructure(ctx, "nope", nil)
 	wantErr(t, "SetStructure(unknown)", err, store.ErrNotFound)
 
-	cs := []client.Container{
+	cs := []deis.Container{
 		{Type: "worker", Num: 1, Release: 1, Node: "dev-runtime-1", Port: 5001, State: "up", Health: "ok"},
 		{Type: "web", Num: 2, Release: 1, Node: "dev-runtime-2", Port: 5000, State: "up"},
 		{Type: "web", Num: 1, Release: 1, Node: "dev-runtime-1", Port: 5000, State: "up"},
@@ -159,7 +158,7 @@ func TestStructureAndContainers(t *testing.T) {
 	if diff := cmp.Diff(got[:1], again); err != nil || diff != "" {
 		t.Errorf("after replace: %v (-want +got):\n%s", err, diff)
 	}
-	dup := []client.Container{{Type: "web", Num: 1}, {Type: "web", Num: 1}}
+	dup := []deis.Container{{Type: "web", Num: 1}, {Type: "web", Num: 1}}
 	wantErr(t, "duplicate name", s.ReplaceContainers(ctx, "web", dup), store.ErrConflict)
 	wantErr(t, "unknown app", s.ReplaceContainers(ctx, "nope", nil), store.ErrNotFound)
 	if again, _, _ := s.ListContainers(ctx, "web", store.PageReq{}); len(again) != 1 {
@@ -178,7 +177,7 @@ func TestObserveContainers(t *testing.T) {
 	ctx := context.Background()
 	s := world(t)
 	mkApp(t, s, "alice", "dev", "api")
-	cs := []client.Container{
+	cs := []deis.Container{
 		{Type: "web", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10001, State: "up"},
 		{Type: "worker", Num: 1, Release: 2, Node: "dev-runtime-1", Port: 10002, State: "up"},
 		{Type: "web", Num: 2, Release: 2, Node: "dev-runtime-2", Port: 10001, State: "up"},
@@ -192,7 +191,7 @@ func TestObserveContainers(t *testing.T) {
 	}
 	died := time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC)
 	at := time.Now()
-	obs := []client.ContainerObservation{
+	obs := []deis.ContainerObservation{
 		{App: "web", Type: "web", Num: 1, Release: 2, State: "running"},
 		{App: "api", Type: "web", Num: 1, Release: 2, State: "restarting", ExitCode: 3, Restarts: 4, Died: died},
 		{App: "web", Type: "web", Num: 1, Release: 1, State: "exited"}, // not in the store: ignored
@@ -200,13 +199,13 @@ func TestObserveContainers(t *testing.T) {
 	if err := s.ObserveContainers(ctx, "dev-runtime-1", "", obs, at); err != nil {
 		t.Fatal(err)
 	}
-	got := func(app string) map[string]client.Container {
+	got := func(app string) map[string]deis.Container {
 		t.Helper()
 		list, _, err := s.ListContainers(ctx, app, store.PageReq{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[string]client.Container{}
+		m := map[string]deis.Container{}
 		for _, c := range list {
 			m[c.Name] = c
 		}
@@ -215,7 +214,7 @@ func TestObserveContainers(t *testing.T) {
 	web, api := got("web"), got("api")
 	checks := []struct {
 		name     string
-		c        client.Container
+		c        deis.Container
 		observed string
 		exit     int
 		restarts int
@@ -223,7 +222,7 @@ func TestObserveContainers(t *testing.T) {
 		checked  bool
 	}{
 		{"running", web["web.1"], "running", 0, 0, time.Time{}, true},
-		{"not named: missing", web["worker.1"], client.ObservedMissing, 0, 0, time.Time{}, true},
+		{"not named: missing", web["worker.1"], deis.ObservedMissing, 0, 0, time.Time{}, true},
 		{"other node: untouched", findRelease(t, s, "web", "web.2", 2), "", 0, 0, time.Time{}, false},
 		{"other app on the node", api["web.1"], "restarting", 3, 4, died, true},
 	}
@@ -251,7 +250,7 @@ func TestObserveContainers(t *testing.T) {
 	// that says running): what the store has is kept.
 	stale := got("api")["web.1"]
 	stale.Observed, stale.Restarts = "running", 0
-	if err := s.ReplaceContainers(ctx, "api", []client.Container{stale}); err != nil {
+	if err := s.ReplaceContainers(ctx, "api", []deis.Container{stale}); err != nil {
 		t.Fatal(err)
 	}
 	if c := got("api")["web.1"]; c.Observed != "restarting" || c.Restarts != 4 || !c.Died.Equal(died) {
@@ -271,7 +270,7 @@ func TestObserveContainers(t *testing.T) {
 }
 
 // findRelease returns the app's container name of release.
-func findRelease(t *testing.T, s *store.Store, app, name string, release int) client.Container {
+func findRelease(t *testing.T, s *store.Store, app, name string, release int) deis.Container {
 	t.Helper()
 	list, _, err := s.ListContainers(context.Background(), app, store.PageReq{})
 	if err != nil {
@@ -283,5 +282,5 @@ func findRelease(t *testing.T, s *store.Store, app, name string, release int) cl
 		}
 	}
 	t.Fatalf("%s has no %s of v%d", app, name, release)
-	return client.Container{}
+	return deis.Container{}
 }

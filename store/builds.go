@@ -6,8 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 // randomID returns 32 random hex digits.
@@ -19,16 +18,16 @@ func randomID() string {
 
 const buildCols = "app, uuid, owner, sha, slug_url, slug_size, slug_sha256, procfile, buildpack, created"
 
-func scanBuild(sc scanner) (client.Build, error) {
-	var b client.Build
+func scanBuild(sc scanner) (deis.Build, error) {
+	var b deis.Build
 	var procfile string
 	var created int64
 	err := sc.Scan(&b.App, &b.UUID, &b.Owner, &b.SHA, &b.SlugURL, &b.SlugSize, &b.SlugSHA256, &procfile, &b.Buildpack, &created)
 	if err != nil {
-		return client.Build{}, err
+		return deis.Build{}, err
 	}
 	if err := json.Unmarshal([]byte(procfile), &b.Procfile); err != nil {
-		return client.Build{}, fmt.Errorf("decoding procfile: %w", err)
+		return deis.Build{}, fmt.Errorf("decoding procfile: %w", err)
 	}
 	if b.Procfile == nil {
 		b.Procfile = map[string]string{}
@@ -39,12 +38,12 @@ func scanBuild(sc scanner) (client.Build, error) {
 
 // CreateBuild stores a build under a new random UUID and makes a release of
 // it with the latest config.
-func (s *Store) CreateBuild(ctx context.Context, b client.Build) (client.Build, client.Release, error) {
+func (s *Store) CreateBuild(ctx context.Context, b deis.Build) (deis.Build, deis.Release, error) {
 	b.UUID, b.Created = randomID(), now()
 	if b.Procfile == nil {
 		b.Procfile = map[string]string{}
 	}
-	var r client.Release
+	var r deis.Release
 	err := s.inTx(ctx, func(h handle) error {
 		a, err := lockApp(ctx, h, b.App)
 		if err != nil {
@@ -63,18 +62,18 @@ func (s *Store) CreateBuild(ctx context.Context, b client.Build) (client.Build, 
 		if err != nil {
 			return err
 		}
-		r, err = s.addRelease(ctx, h, a, client.Release{Build: b.UUID, Config: c.Version, Owner: b.Owner,
+		r, err = s.addRelease(ctx, h, a, deis.Release{Build: b.UUID, Config: c.Version, Owner: b.Owner,
 			Summary: b.Owner + " deployed " + shortBuild(b)})
 		return err
 	})
 	if err != nil {
-		return client.Build{}, client.Release{}, fmt.Errorf("creating build of app %q: %w", b.App, dbErr(err))
+		return deis.Build{}, deis.Release{}, fmt.Errorf("creating build of app %q: %w", b.App, dbErr(err))
 	}
 	return b, r, nil
 }
 
 // shortBuild names a build in summaries: its commit, else its UUID.
-func shortBuild(b client.Build) string {
+func shortBuild(b deis.Build) string {
 	if b.SHA != "" {
 		return b.SHA[:min(7, len(b.SHA))]
 	}
@@ -82,7 +81,7 @@ func shortBuild(b client.Build) string {
 }
 
 // ListBuilds lists an app's builds, newest first.
-func (s *Store) ListBuilds(ctx context.Context, app string, p PageReq) ([]client.Build, int, error) {
+func (s *Store) ListBuilds(ctx context.Context, app string, p PageReq) ([]deis.Build, int, error) {
 	bs, total, err := list(ctx, s.h(), p, listQuery{cols: buildCols, from: "builds WHERE app = ?", order: "num DESC", args: []any{app}}, scanBuild)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing builds of app %q: %w", app, err)
@@ -91,10 +90,10 @@ func (s *Store) ListBuilds(ctx context.Context, app string, p PageReq) ([]client
 }
 
 // GetBuild returns one build of an app.
-func (s *Store) GetBuild(ctx context.Context, app, uuid string) (client.Build, error) {
+func (s *Store) GetBuild(ctx context.Context, app, uuid string) (deis.Build, error) {
 	b, err := scanBuild(s.h().row(ctx, "SELECT "+buildCols+" FROM builds WHERE app = ? AND uuid = ?", app, uuid))
 	if err != nil {
-		return client.Build{}, fmt.Errorf("getting build %q of app %q: %w", uuid, app, dbErr(err))
+		return deis.Build{}, fmt.Errorf("getting build %q of app %q: %w", uuid, app, dbErr(err))
 	}
 	return b, nil
 }

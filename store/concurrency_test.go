@@ -3,11 +3,10 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 	"sync"
 	"testing"
-
-	"github.com/deis/deis/client"
-	"github.com/deis/deis/store"
 )
 
 // run calls f(i) for i in [0, n) concurrently and fails on any error.
@@ -38,7 +37,7 @@ func TestConcurrentVersions(t *testing.T) {
 		if _, _, err := s.UpdateConfig(ctx, "web", map[string]*string{key: ptr("a")}, "alice"); err != nil {
 			return err
 		}
-		if _, _, err := s.CreateBuild(ctx, client.Build{App: "web", Owner: "alice", SlugURL: "s3://x"}); err != nil {
+		if _, _, err := s.CreateBuild(ctx, deis.Build{App: "web", Owner: "alice", SlugURL: "s3://x"}); err != nil {
 			return err
 		}
 		_, _, err := s.UpdateConfig(ctx, "web", map[string]*string{key: ptr("b")}, "alice")
@@ -53,12 +52,12 @@ func TestConcurrentVersions(t *testing.T) {
 		if want := total - i; r.Version != want {
 			t.Errorf("release %d has version %d, want %d", i, r.Version, want)
 		}
-		if r.Status == client.ReleaseDeployed {
+		if r.Status == deis.ReleaseDeployed {
 			deployed++
 		}
 		configs = max(configs, r.Config)
 	}
-	if deployed != 1 || rs[0].Status != client.ReleaseDeployed {
+	if deployed != 1 || rs[0].Status != deis.ReleaseDeployed {
 		t.Errorf("%d deployed releases, latest %s; want exactly the latest", deployed, rs[0].Status)
 	}
 	c, err := s.GetConfig(ctx, "web")
@@ -75,13 +74,13 @@ func TestConcurrentVersions(t *testing.T) {
 func TestConcurrentNumbering(t *testing.T) {
 	ctx := context.Background()
 	s := world(t)
-	j, err := s.CreateJob(ctx, client.Job{Kind: "nodes.scale", Target: "dev", Owner: "alice"})
+	j, err := s.CreateJob(ctx, deis.Job{Kind: "nodes.scale", Target: "dev", Owner: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
 	run(t, n, func(int) error {
-		if _, err := s.CreateNode(ctx, client.Node{Formation: "dev", Layer: "runtime"}); err != nil {
+		if _, err := s.CreateNode(ctx, deis.Node{Formation: "dev", Layer: "runtime"}); err != nil {
 			return err
 		}
 		_, err := s.AppendJobLine(ctx, j.ID, "progress")

@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"github.com/deis/deis"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // awkward are config values that must come back byte for byte.
@@ -49,7 +48,7 @@ func TestConfigValuesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, cfg := range map[string]client.Config{"returned": c, "read back": got} {
+	for name, cfg := range map[string]deis.Config{"returned": c, "read back": got} {
 		for k, want := range awkward {
 			if cfg.Values[k] != want {
 				t.Errorf("%s %s = %q, want %q", name, k, cfg.Values[k], want)
@@ -80,21 +79,21 @@ func TestEncryptedAtRest(t *testing.T) {
 	}
 	defer s.Close()
 	const secret, plain = "Sup3rS3cretMarker", "PlainMarker"
-	if _, err := s.CreateUser(ctx, client.User{Username: "alice", Email: plain}, "h"); err != nil {
+	if _, err := s.CreateUser(ctx, deis.User{Username: "alice", Email: plain}, "h"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateProvider(ctx, client.Provider{ID: "p1", Owner: "alice", Type: client.ProviderEC2},
+	if _, err := s.CreateProvider(ctx, deis.Provider{ID: "p1", Owner: "alice", Type: deis.ProviderEC2},
 		map[string]string{"secret": secret + "-cred"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateFlavor(ctx, client.Flavor{ID: "f1", Owner: "alice", Provider: "p1"}); err != nil {
+	if _, err := s.CreateFlavor(ctx, deis.Flavor{ID: "f1", Owner: "alice", Provider: "p1"}); err != nil {
 		t.Fatal(err)
 	}
-	layer := store.LayerSpec{Layer: client.Layer{ID: "runtime", Flavor: "f1"}, PrivateKey: secret + "-key"}
-	if _, err := s.CreateFormation(ctx, client.Formation{ID: "dev", Owner: "alice"}, layer); err != nil {
+	layer := store.LayerSpec{Layer: deis.Layer{ID: "runtime", Flavor: "f1"}, PrivateKey: secret + "-key"}
+	if _, err := s.CreateFormation(ctx, deis.Formation{ID: "dev", Owner: "alice"}, layer); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateApp(ctx, client.App{ID: "web", Formation: "dev", Owner: "alice"}); err != nil {
+	if _, err := s.CreateApp(ctx, deis.App{ID: "web", Formation: "dev", Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.UpdateConfig(ctx, "web", map[string]*string{"DB_PASSWORD": ptr(secret + "-config")}, "alice"); err != nil {

@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 const containerCols = "app, proc_type, num, release, node, port, state, health, created, observed, exit_code, restarts, died, checked"
 
-func scanContainer(sc scanner) (client.Container, error) {
-	var c client.Container
+func scanContainer(sc scanner) (deis.Container, error) {
+	var c deis.Container
 	var created, died, checked int64
 	if err := sc.Scan(&c.App, &c.Type, &c.Num, &c.Release, &c.Node, &c.Port, &c.State, &c.Health, &created,
 		&c.Observed, &c.ExitCode, &c.Restarts, &died, &checked); err != nil {
-		return client.Container{}, err
+		return deis.Container{}, err
 	}
 	c.Name = fmt.Sprintf("%s.%d", c.Type, c.Num)
 	c.Created = fromMicros(created)
@@ -41,7 +40,7 @@ func optToMicros(t time.Time) int64 {
 }
 
 // ListContainers lists an app's containers by type, then number.
-func (s *Store) ListContainers(ctx context.Context, app string, p PageReq) ([]client.Container, int, error) {
+func (s *Store) ListContainers(ctx context.Context, app string, p PageReq) ([]deis.Container, int, error) {
 	cs, total, err := list(ctx, s.h(), p, listQuery{cols: containerCols, from: "containers WHERE app = ?", order: "proc_type, num, release, node", args: []any{app}}, scanContainer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing containers of app %q: %w", app, err)
@@ -52,7 +51,7 @@ func (s *Store) ListContainers(ctx context.Context, app string, p PageReq) ([]cl
 // ListFormationContainers lists the containers of every app of a
 // formation: the converge renders nodes from them and allocates ports
 // against them.
-func (s *Store) ListFormationContainers(ctx context.Context, formation string) ([]client.Container, error) {
+func (s *Store) ListFormationContainers(ctx context.Context, formation string) ([]deis.Container, error) {
 	cs, _, err := list(ctx, s.h(), PageReq{}, listQuery{
 		cols:  "c.app, c.proc_type, c.num, c.release, c.node, c.port, c.state, c.health, c.created, c.observed, c.exit_code, c.restarts, c.died, c.checked",
 		from:  "containers c JOIN apps a ON a.id = c.app WHERE a.formation = ?",
@@ -68,7 +67,7 @@ func (s *Store) ListFormationContainers(ctx context.Context, formation string) (
 // type, number, release and node; two the same are ErrConflict. What its
 // node said of a container that stays is kept as the store has it, not as
 // cs has it (a copy read before a converge recorded something newer).
-func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.Container) error {
+func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error {
 	err := s.inTx(ctx, func(h handle) error {
 		if _, err := lockApp(ctx, h, app); err != nil {
 			return err
@@ -111,7 +110,7 @@ func (s *Store) ReplaceContainers(ctx context.Context, app string, cs []client.C
 // recorded missing, unless it was created after at (a rollout added it
 // since). Each app is updated under its lock, as ReplaceContainers
 // changes it.
-func (s *Store) ObserveContainers(ctx context.Context, node, app string, obs []client.ContainerObservation, at time.Time) error {
+func (s *Store) ObserveContainers(ctx context.Context, node, app string, obs []deis.ContainerObservation, at time.Time) error {
 	apps := []string{app}
 	if app == "" {
 		var err error
@@ -145,7 +144,7 @@ func (s *Store) nodeApps(ctx context.Context, node string) ([]string, error) {
 	return apps, rows.Err()
 }
 
-func observeApp(ctx context.Context, h handle, node, app string, obs []client.ContainerObservation, at time.Time) error {
+func observeApp(ctx context.Context, h handle, node, app string, obs []deis.ContainerObservation, at time.Time) error {
 	if _, err := lockApp(ctx, h, app); errors.Is(err, ErrNotFound) {
 		return nil // destroyed since
 	} else if err != nil {
@@ -163,7 +162,7 @@ func observeApp(ctx context.Context, h handle, node, app string, obs []client.Co
 			if c.Created.After(at) || c.State == "starting" {
 				continue
 			}
-			o = client.ContainerObservation{State: client.ObservedMissing}
+			o = deis.ContainerObservation{State: deis.ObservedMissing}
 		}
 		// A look older than the one recorded changes nothing.
 		_, err := h.exec(ctx, "UPDATE containers SET observed = ?, exit_code = ?, restarts = ?, died = ?, checked = ? "+
@@ -177,7 +176,7 @@ func observeApp(ctx context.Context, h handle, node, app string, obs []client.Co
 }
 
 // appContainers reads the app's containers (on node, unless empty).
-func appContainers(ctx context.Context, h handle, app, node string) ([]client.Container, error) {
+func appContainers(ctx context.Context, h handle, app, node string) ([]deis.Container, error) {
 	q, args := "SELECT "+containerCols+" FROM containers WHERE app = ?", []any{app}
 	if node != "" {
 		q, args = q+" AND node = ?", append(args, node)
@@ -187,7 +186,7 @@ func appContainers(ctx context.Context, h handle, app, node string) ([]client.Co
 		return nil, err
 	}
 	defer rows.Close()
-	var cs []client.Container
+	var cs []deis.Container
 	for rows.Next() {
 		c, err := scanContainer(rows)
 		if err != nil {
@@ -199,20 +198,20 @@ func appContainers(ctx context.Context, h handle, app, node string) ([]client.Co
 }
 
 // findContainer finds c (by type, number, release and node) in cs.
-func findContainer(cs []client.Container, c client.Container) (client.Container, bool) {
+func findContainer(cs []deis.Container, c deis.Container) (deis.Container, bool) {
 	for _, x := range cs {
 		if x.Type == c.Type && x.Num == c.Num && x.Release == c.Release && x.Node == c.Node {
 			return x, true
 		}
 	}
-	return client.Container{}, false
+	return deis.Container{}, false
 }
 
-func findObservation(obs []client.ContainerObservation, c client.Container) (client.ContainerObservation, bool) {
+func findObservation(obs []deis.ContainerObservation, c deis.Container) (deis.ContainerObservation, bool) {
 	for _, o := range obs {
 		if o.App == c.App && o.Type == c.Type && o.Num == c.Num && o.Release == c.Release {
 			return o, true
 		}
 	}
-	return client.ContainerObservation{}, false
+	return deis.ContainerObservation{}, false
 }

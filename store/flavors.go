@@ -4,21 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 const flavorCols = "owner, id, provider, params, created, updated"
 
-func scanFlavor(sc scanner) (client.Flavor, error) {
-	var f client.Flavor
+func scanFlavor(sc scanner) (deis.Flavor, error) {
+	var f deis.Flavor
 	var params string
 	var created, updated int64
 	if err := sc.Scan(&f.Owner, &f.ID, &f.Provider, &params, &created, &updated); err != nil {
-		return client.Flavor{}, err
+		return deis.Flavor{}, err
 	}
 	if err := json.Unmarshal([]byte(params), &f.Params); err != nil {
-		return client.Flavor{}, fmt.Errorf("decoding params: %w", err)
+		return deis.Flavor{}, fmt.Errorf("decoding params: %w", err)
 	}
 	if f.Params == nil {
 		f.Params = map[string]string{}
@@ -52,7 +51,7 @@ func lockProvider(ctx context.Context, h handle, owner, id string) error {
 
 // CreateFlavor adds a flavor. Its provider must be one of the owner's,
 // else ErrNotFound.
-func (s *Store) CreateFlavor(ctx context.Context, f client.Flavor) (client.Flavor, error) {
+func (s *Store) CreateFlavor(ctx context.Context, f deis.Flavor) (deis.Flavor, error) {
 	f.Created = now()
 	f.Updated = f.Created
 	if f.Params == nil {
@@ -67,22 +66,22 @@ func (s *Store) CreateFlavor(ctx context.Context, f client.Flavor) (client.Flavo
 		return err
 	})
 	if err != nil {
-		return client.Flavor{}, fmt.Errorf("creating flavor %q of %q: %w", f.ID, f.Owner, dbErr(err))
+		return deis.Flavor{}, fmt.Errorf("creating flavor %q of %q: %w", f.ID, f.Owner, dbErr(err))
 	}
 	return f, nil
 }
 
 // GetFlavor returns one of a user's flavors.
-func (s *Store) GetFlavor(ctx context.Context, owner, id string) (client.Flavor, error) {
+func (s *Store) GetFlavor(ctx context.Context, owner, id string) (deis.Flavor, error) {
 	f, err := scanFlavor(s.h().row(ctx, "SELECT "+flavorCols+" FROM flavors WHERE owner = ? AND id = ?", owner, id))
 	if err != nil {
-		return client.Flavor{}, fmt.Errorf("getting flavor %q of %q: %w", id, owner, dbErr(err))
+		return deis.Flavor{}, fmt.Errorf("getting flavor %q of %q: %w", id, owner, dbErr(err))
 	}
 	return f, nil
 }
 
 // ListFlavors lists a user's flavors by id.
-func (s *Store) ListFlavors(ctx context.Context, owner string, p PageReq) ([]client.Flavor, int, error) {
+func (s *Store) ListFlavors(ctx context.Context, owner string, p PageReq) ([]deis.Flavor, int, error) {
 	fs, total, err := list(ctx, s.h(), p, listQuery{cols: flavorCols, from: "flavors WHERE owner = ?", order: "id", args: []any{owner}}, scanFlavor)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing flavors of %q: %w", owner, err)
@@ -92,8 +91,8 @@ func (s *Store) ListFlavors(ctx context.Context, owner string, p PageReq) ([]cli
 
 // UpdateFlavor changes a flavor's provider (which must exist) and merges
 // its params: a nil value removes the param.
-func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, req client.FlavorUpdateRequest) (client.Flavor, error) {
-	var f client.Flavor
+func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, req deis.FlavorUpdateRequest) (deis.Flavor, error) {
+	var f deis.Flavor
 	err := s.inTx(ctx, func(h handle) error {
 		var err error
 		f, err = scanFlavor(h.row(ctx, "SELECT "+flavorCols+" FROM flavors WHERE owner = ? AND id = ?"+h.forUpdate(), owner, id))
@@ -113,7 +112,7 @@ func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, req client.F
 		return err
 	})
 	if err != nil {
-		return client.Flavor{}, fmt.Errorf("updating flavor %q of %q: %w", id, owner, dbErr(err))
+		return deis.Flavor{}, fmt.Errorf("updating flavor %q of %q: %w", id, owner, dbErr(err))
 	}
 	return f, nil
 }

@@ -3,24 +3,23 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 // LayerSpec is a layer to create with its SSH private key, which is stored
 // sealed.
 type LayerSpec struct {
-	Layer      client.Layer
+	Layer      deis.Layer
 	PrivateKey string
 }
 
 const formationCols = "id, owner, domain, created, updated"
 
-func scanFormation(sc scanner) (client.Formation, error) {
-	var f client.Formation
+func scanFormation(sc scanner) (deis.Formation, error) {
+	var f deis.Formation
 	var created, updated int64
 	if err := sc.Scan(&f.ID, &f.Owner, &f.Domain, &created, &updated); err != nil {
-		return client.Formation{}, err
+		return deis.Formation{}, err
 	}
 	f.Created, f.Updated = fromMicros(created), fromMicros(updated)
 	f.Nodes = map[string]int{}
@@ -28,7 +27,7 @@ func scanFormation(sc scanner) (client.Formation, error) {
 }
 
 // CreateFormation adds a formation and the given layers in one transaction.
-func (s *Store) CreateFormation(ctx context.Context, f client.Formation, layers ...LayerSpec) (client.Formation, error) {
+func (s *Store) CreateFormation(ctx context.Context, f deis.Formation, layers ...LayerSpec) (deis.Formation, error) {
 	f.Created = now()
 	f.Updated = f.Created
 	f.Nodes = map[string]int{}
@@ -48,45 +47,45 @@ func (s *Store) CreateFormation(ctx context.Context, f client.Formation, layers 
 		return nil
 	})
 	if err != nil {
-		return client.Formation{}, fmt.Errorf("creating formation %q: %w", f.ID, dbErr(err))
+		return deis.Formation{}, fmt.Errorf("creating formation %q: %w", f.ID, dbErr(err))
 	}
 	return f, nil
 }
 
 // GetFormation returns a formation its owner or an admin can see; others
 // get ErrNotFound.
-func (s *Store) GetFormation(ctx context.Context, v Viewer, id string) (client.Formation, error) {
+func (s *Store) GetFormation(ctx context.Context, v Viewer, id string) (deis.Formation, error) {
 	f, err := s.getFormation(ctx, s.h(), v, id)
 	if err != nil {
-		return client.Formation{}, fmt.Errorf("getting formation %q: %w", id, dbErr(err))
+		return deis.Formation{}, fmt.Errorf("getting formation %q: %w", id, dbErr(err))
 	}
 	return f, nil
 }
 
-func (s *Store) getFormation(ctx context.Context, h handle, v Viewer, id string) (client.Formation, error) {
+func (s *Store) getFormation(ctx context.Context, h handle, v Viewer, id string) (deis.Formation, error) {
 	q, args := "SELECT "+formationCols+" FROM formations WHERE id = ?", []any{id}
 	if !v.Admin {
 		q, args = q+" AND owner = ?", append(args, v.Username)
 	}
 	f, err := scanFormation(h.row(ctx, q, args...))
 	if err != nil {
-		return client.Formation{}, err
+		return deis.Formation{}, err
 	}
-	if err := s.countNodes(ctx, h, []*client.Formation{&f}); err != nil {
-		return client.Formation{}, err
+	if err := s.countNodes(ctx, h, []*deis.Formation{&f}); err != nil {
+		return deis.Formation{}, err
 	}
 	return f, nil
 }
 
 // ListFormations lists, by id, the viewer's formations, or all for an admin.
-func (s *Store) ListFormations(ctx context.Context, v Viewer, p PageReq) ([]client.Formation, int, error) {
+func (s *Store) ListFormations(ctx context.Context, v Viewer, p PageReq) ([]deis.Formation, int, error) {
 	q := listQuery{cols: formationCols, from: "formations", order: "id"}
 	if !v.Admin {
 		q.from, q.args = "formations WHERE owner = ?", []any{v.Username}
 	}
 	fs, total, err := list(ctx, s.h(), p, q, scanFormation)
 	if err == nil {
-		ptrs := make([]*client.Formation, len(fs))
+		ptrs := make([]*deis.Formation, len(fs))
 		for i := range fs {
 			ptrs[i] = &fs[i]
 		}
@@ -99,11 +98,11 @@ func (s *Store) ListFormations(ctx context.Context, v Viewer, p PageReq) ([]clie
 }
 
 // countNodes fills in Nodes (layer id -> node count, every layer) for fs.
-func (s *Store) countNodes(ctx context.Context, h handle, fs []*client.Formation) error {
+func (s *Store) countNodes(ctx context.Context, h handle, fs []*deis.Formation) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	byID := make(map[string]*client.Formation, len(fs))
+	byID := make(map[string]*deis.Formation, len(fs))
 	args := make([]any, len(fs))
 	for i, f := range fs {
 		byID[f.ID], args[i] = f, f.ID
@@ -127,8 +126,8 @@ func (s *Store) countNodes(ctx context.Context, h handle, fs []*client.Formation
 }
 
 // UpdateFormation sets a formation's domain.
-func (s *Store) UpdateFormation(ctx context.Context, id, domain string) (client.Formation, error) {
-	var f client.Formation
+func (s *Store) UpdateFormation(ctx context.Context, id, domain string) (deis.Formation, error) {
+	var f deis.Formation
 	err := s.inTx(ctx, func(h handle) error {
 		err := affected(h.exec(ctx, "UPDATE formations SET domain = ?, updated = ? WHERE id = ?", domain, micros(now()), id))
 		if err != nil {
@@ -138,7 +137,7 @@ func (s *Store) UpdateFormation(ctx context.Context, id, domain string) (client.
 		return err
 	})
 	if err != nil {
-		return client.Formation{}, fmt.Errorf("updating formation %q: %w", id, dbErr(err))
+		return deis.Formation{}, fmt.Errorf("updating formation %q: %w", id, dbErr(err))
 	}
 	return f, nil
 }

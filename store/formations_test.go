@@ -2,13 +2,12 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestFormations(t *testing.T) {
@@ -21,20 +20,20 @@ func TestFormations(t *testing.T) {
 	mkFlavor(t, s, "carol")
 	bobF := mkFormation(t, s, "bob", "bobs")
 	carolF := mkFormation(t, s, "carol", "carols")
-	want := client.Formation{ID: "bobs", Owner: "bob", Domain: "bobs.example.com", Nodes: map[string]int{"runtime": 0}}
+	want := deis.Formation{ID: "bobs", Owner: "bob", Domain: "bobs.example.com", Nodes: map[string]int{"runtime": 0}}
 	if diff := cmp.Diff(want, bobF, ignoreTimes); diff != "" {
 		t.Errorf("CreateFormation (-want +got):\n%s", diff)
 	}
 	for _, tc := range []struct {
 		name    string
-		f       client.Formation
+		f       deis.Formation
 		layers  []store.LayerSpec
 		wantErr error
 	}{
-		{"taken id", client.Formation{ID: "carols", Owner: "bob"}, nil, store.ErrConflict},
-		{"unknown owner", client.Formation{ID: "x", Owner: "nobody"}, nil, store.ErrNotFound},
-		{"layer with another user's flavor", client.Formation{ID: "y", Owner: "alice"},
-			[]store.LayerSpec{{Layer: client.Layer{ID: "l", Flavor: "f1"}}}, store.ErrNotFound},
+		{"taken id", deis.Formation{ID: "carols", Owner: "bob"}, nil, store.ErrConflict},
+		{"unknown owner", deis.Formation{ID: "x", Owner: "nobody"}, nil, store.ErrNotFound},
+		{"layer with another user's flavor", deis.Formation{ID: "y", Owner: "alice"},
+			[]store.LayerSpec{{Layer: deis.Layer{ID: "l", Flavor: "f1"}}}, store.ErrNotFound},
 	} {
 		_, err := s.CreateFormation(ctx, tc.f, tc.layers...)
 		wantErr(t, tc.name, err, tc.wantErr)
@@ -46,13 +45,13 @@ func TestFormations(t *testing.T) {
 		name    string
 		v       store.Viewer
 		id      string
-		want    client.Formation
+		want    deis.Formation
 		wantErr error
 	}{
 		{"owner", store.Viewer{Username: "bob"}, "bobs", bobF, nil},
 		{"admin", store.Viewer{Username: "alice", Admin: true}, "bobs", bobF, nil},
-		{"another user", store.Viewer{Username: "carol"}, "bobs", client.Formation{}, store.ErrNotFound},
-		{"unknown", store.Viewer{Username: "bob"}, "nope", client.Formation{}, store.ErrNotFound},
+		{"another user", store.Viewer{Username: "carol"}, "bobs", deis.Formation{}, store.ErrNotFound},
+		{"unknown", store.Viewer{Username: "bob"}, "nope", deis.Formation{}, store.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.GetFormation(ctx, tc.v, tc.id)
@@ -64,11 +63,11 @@ func TestFormations(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		v    store.Viewer
-		want []client.Formation
+		want []deis.Formation
 	}{
-		{store.Viewer{Username: "bob"}, []client.Formation{bobF}},
-		{store.Viewer{Username: "alice", Admin: true}, []client.Formation{bobF, carolF}},
-		{store.Viewer{Username: "alice"}, []client.Formation{}},
+		{store.Viewer{Username: "bob"}, []deis.Formation{bobF}},
+		{store.Viewer{Username: "alice", Admin: true}, []deis.Formation{bobF, carolF}},
+		{store.Viewer{Username: "alice"}, []deis.Formation{}},
 	} {
 		got, total, err := s.ListFormations(ctx, tc.v, store.PageReq{})
 		if diff := cmp.Diff(tc.want, got); err != nil || diff != "" || total != len(tc.want) {
@@ -89,19 +88,19 @@ func TestLayers(t *testing.T) {
 	mkUser(t, s, "alice")
 	mkFlavor(t, s, "alice")
 	mkFormation(t, s, "alice", "dev")
-	proxy := client.Layer{Formation: "dev", ID: "proxy", Flavor: "f1", Proxy: true, SSHUser: "ubuntu", SSHPort: 2222, SSHPublicKey: "ssh-rsa AAAA"}
+	proxy := deis.Layer{Formation: "dev", ID: "proxy", Flavor: "f1", Proxy: true, SSHUser: "ubuntu", SSHPort: 2222, SSHPublicKey: "ssh-rsa AAAA"}
 	l, err := s.CreateLayer(ctx, proxy, "-----BEGIN KEY-----\nabc\n")
 	if diff := cmp.Diff(proxy, l, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("CreateLayer: %v (-want +got):\n%s", err, diff)
 	}
 	for _, tc := range []struct {
 		name    string
-		l       client.Layer
+		l       deis.Layer
 		wantErr error
 	}{
-		{"duplicate", client.Layer{Formation: "dev", ID: "proxy", Flavor: "f1"}, store.ErrConflict},
-		{"unknown formation", client.Layer{Formation: "nope", ID: "x", Flavor: "f1"}, store.ErrNotFound},
-		{"unknown flavor", client.Layer{Formation: "dev", ID: "x", Flavor: "nope"}, store.ErrNotFound},
+		{"duplicate", deis.Layer{Formation: "dev", ID: "proxy", Flavor: "f1"}, store.ErrConflict},
+		{"unknown formation", deis.Layer{Formation: "nope", ID: "x", Flavor: "f1"}, store.ErrNotFound},
+		{"unknown flavor", deis.Layer{Formation: "dev", ID: "x", Flavor: "nope"}, store.ErrNotFound},
 	} {
 		_, err := s.CreateLayer(ctx, tc.l, "")
 		wantErr(t, tc.name, err, tc.wantErr)
@@ -118,15 +117,15 @@ func TestLayers(t *testing.T) {
 	_, err = s.LayerPrivateKey(ctx, "dev", "nope")
 	wantErr(t, "LayerPrivateKey(unknown)", err, store.ErrNotFound)
 
-	up, err := s.UpdateLayer(ctx, "dev", "proxy", client.LayerUpdateRequest{Runtime: ptr(true), SSHPort: ptr(22)})
+	up, err := s.UpdateLayer(ctx, "dev", "proxy", deis.LayerUpdateRequest{Runtime: ptr(true), SSHPort: ptr(22)})
 	want := proxy
 	want.Runtime, want.SSHPort = true, 22
 	if diff := cmp.Diff(want, up, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("UpdateLayer: %v (-want +got):\n%s", err, diff)
 	}
-	_, err = s.UpdateLayer(ctx, "dev", "proxy", client.LayerUpdateRequest{Flavor: ptr("nope")})
+	_, err = s.UpdateLayer(ctx, "dev", "proxy", deis.LayerUpdateRequest{Flavor: ptr("nope")})
 	wantErr(t, "UpdateLayer to unknown flavor", err, store.ErrNotFound)
-	_, err = s.UpdateLayer(ctx, "dev", "nope", client.LayerUpdateRequest{})
+	_, err = s.UpdateLayer(ctx, "dev", "nope", deis.LayerUpdateRequest{})
 	wantErr(t, "UpdateLayer(unknown)", err, store.ErrNotFound)
 
 	ls, total, err := s.ListLayers(ctx, "dev", store.PageReq{})

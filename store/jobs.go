@@ -4,19 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/deis/deis"
 	"strings"
-
-	"github.com/deis/deis/client"
 )
 
 const jobCols = "id, kind, target, owner, state, error, created, finished"
 
-func scanJob(sc scanner) (client.Job, error) {
-	var j client.Job
+func scanJob(sc scanner) (deis.Job, error) {
+	var j deis.Job
 	var created int64
 	var finished sql.NullInt64
 	if err := sc.Scan(&j.ID, &j.Kind, &j.Target, &j.Owner, &j.State, &j.Error, &created, &finished); err != nil {
-		return client.Job{}, err
+		return deis.Job{}, err
 	}
 	j.Created = fromMicros(created)
 	if finished.Valid {
@@ -27,21 +26,21 @@ func scanJob(sc scanner) (client.Job, error) {
 }
 
 // CreateJob records a new running job under a random id.
-func (s *Store) CreateJob(ctx context.Context, j client.Job) (client.Job, error) {
-	j.ID, j.State, j.Error, j.Created, j.Finished = randomID(), client.JobRunning, "", now(), nil
+func (s *Store) CreateJob(ctx context.Context, j deis.Job) (deis.Job, error) {
+	j.ID, j.State, j.Error, j.Created, j.Finished = randomID(), deis.JobRunning, "", now(), nil
 	_, err := s.h().exec(ctx, "INSERT INTO jobs ("+jobCols+") VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
 		j.ID, j.Kind, j.Target, j.Owner, j.State, j.Error, micros(j.Created))
 	if err != nil {
-		return client.Job{}, fmt.Errorf("creating %s job: %w", j.Kind, dbErr(err))
+		return deis.Job{}, fmt.Errorf("creating %s job: %w", j.Kind, dbErr(err))
 	}
 	return j, nil
 }
 
 // GetJob returns a job.
-func (s *Store) GetJob(ctx context.Context, id string) (client.Job, error) {
+func (s *Store) GetJob(ctx context.Context, id string) (deis.Job, error) {
 	j, err := scanJob(s.h().row(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = ?", id))
 	if err != nil {
-		return client.Job{}, fmt.Errorf("getting job %q: %w", id, dbErr(err))
+		return deis.Job{}, fmt.Errorf("getting job %q: %w", id, dbErr(err))
 	}
 	return j, nil
 }
@@ -54,8 +53,8 @@ func displayText(s string) string {
 
 // AppendJobLine adds a progress line to a job, numbered 1, 2, 3... Text
 // goes through displayText.
-func (s *Store) AppendJobLine(ctx context.Context, id, text string) (client.JobLine, error) {
-	l := client.JobLine{Time: now(), Text: displayText(text)}
+func (s *Store) AppendJobLine(ctx context.Context, id, text string) (deis.JobLine, error) {
+	l := deis.JobLine{Time: now(), Text: displayText(text)}
 	err := s.inTx(ctx, func(h handle) error {
 		var one int
 		if err := h.row(ctx, "SELECT 1 FROM jobs WHERE id = ?"+h.forUpdate(), id).Scan(&one); err != nil {
@@ -68,15 +67,15 @@ func (s *Store) AppendJobLine(ctx context.Context, id, text string) (client.JobL
 		return err
 	})
 	if err != nil {
-		return client.JobLine{}, fmt.Errorf("appending to job %q: %w", id, dbErr(err))
+		return deis.JobLine{}, fmt.Errorf("appending to job %q: %w", id, dbErr(err))
 	}
 	return l, nil
 }
 
 // JobLines returns a job's lines numbered after after, in order.
-func (s *Store) JobLines(ctx context.Context, id string, after int) ([]client.JobLine, error) {
-	scan := func(sc scanner) (client.JobLine, error) {
-		var l client.JobLine
+func (s *Store) JobLines(ctx context.Context, id string, after int) ([]deis.JobLine, error) {
+	scan := func(sc scanner) (deis.JobLine, error) {
+		var l deis.JobLine
 		var at int64
 		err := sc.Scan(&l.Seq, &at, &l.Text)
 		l.Time = fromMicros(at)
@@ -92,16 +91,16 @@ func (s *Store) JobLines(ctx context.Context, id string, after int) ([]client.Jo
 // FinishJob ends a running job: succeeded if jobErr is nil, else failed
 // with its text. Finishing a job twice is ErrConflict.
 func (s *Store) FinishJob(ctx context.Context, id string, jobErr error) error {
-	state, msg := client.JobSucceeded, ""
+	state, msg := deis.JobSucceeded, ""
 	if jobErr != nil {
-		state, msg = client.JobFailed, jobErr.Error()
+		state, msg = deis.JobFailed, jobErr.Error()
 	}
 	err := s.inTx(ctx, func(h handle) error {
 		j, err := scanJob(h.row(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = ?"+h.forUpdate(), id))
 		if err != nil {
 			return err
 		}
-		if j.State != client.JobRunning {
+		if j.State != deis.JobRunning {
 			return fmt.Errorf("job already %s: %w", j.State, ErrConflict)
 		}
 		_, err = h.exec(ctx, "UPDATE jobs SET state = ?, error = ?, finished = ? WHERE id = ?", state, msg, micros(now()), id)
@@ -117,7 +116,7 @@ func (s *Store) FinishJob(ctx context.Context, id string, jobErr error) error {
 // The controller calls it at start: such jobs belonged to a dead process.
 func (s *Store) FailRunningJobs(ctx context.Context, reason string) (int, error) {
 	res, err := s.h().exec(ctx, "UPDATE jobs SET state = ?, error = ?, finished = ? WHERE state = ?",
-		client.JobFailed, reason, micros(now()), client.JobRunning)
+		deis.JobFailed, reason, micros(now()), deis.JobRunning)
 	if err != nil {
 		return 0, fmt.Errorf("failing running jobs: %w", err)
 	}

@@ -3,24 +3,23 @@ package store_test
 import (
 	"context"
 	"errors"
+	"github.com/deis/deis"
 	"regexp"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestJobs(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
-	j, err := s.CreateJob(ctx, client.Job{ID: "ignored", Kind: "formation.destroy", Target: "dev", Owner: "alice", State: "bogus"})
+	j, err := s.CreateJob(ctx, deis.Job{ID: "ignored", Kind: "formation.destroy", Target: "dev", Owner: "alice", State: "bogus"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := client.Job{ID: j.ID, Kind: "formation.destroy", Target: "dev", Owner: "alice", State: client.JobRunning}
+	want := deis.Job{ID: j.ID, Kind: "formation.destroy", Target: "dev", Owner: "alice", State: deis.JobRunning}
 	if diff := cmp.Diff(want, j, ignoreTimes); diff != "" || !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(j.ID) {
 		t.Errorf("CreateJob (-want +got):\n%s", diff)
 	}
@@ -58,15 +57,15 @@ func TestJobs(t *testing.T) {
 	wantErr(t, "FinishJob twice", s.FinishJob(ctx, j.ID, nil), store.ErrConflict)
 	wantErr(t, "FinishJob(unknown)", s.FinishJob(ctx, "nope", nil), store.ErrNotFound)
 	got, err := s.GetJob(ctx, j.ID)
-	if err != nil || got.State != client.JobSucceeded || got.Error != "" || got.Finished == nil || got.Finished.Before(got.Created) {
+	if err != nil || got.State != deis.JobSucceeded || got.Error != "" || got.Finished == nil || got.Finished.Before(got.Created) {
 		t.Errorf("finished job = %+v, %v", got, err)
 	}
 	_, err = s.GetJob(ctx, "nope")
 	wantErr(t, "GetJob(unknown)", err, store.ErrNotFound)
 
-	failed, _ := s.CreateJob(ctx, client.Job{Kind: "nodes.scale"})
+	failed, _ := s.CreateJob(ctx, deis.Job{Kind: "nodes.scale"})
 	wantErr(t, "FinishJob with error", s.FinishJob(ctx, failed.ID, errors.New("node 3 unreachable")), nil)
-	if got, _ := s.GetJob(ctx, failed.ID); got.State != client.JobFailed || got.Error != "node 3 unreachable" {
+	if got, _ := s.GetJob(ctx, failed.ID); got.State != deis.JobFailed || got.Error != "node 3 unreachable" {
 		t.Errorf("failed job = %+v", got)
 	}
 }
@@ -76,7 +75,7 @@ func TestFailRunningJobs(t *testing.T) {
 	s := storetest.Open(t)
 	var ids []string
 	for range 3 {
-		j, err := s.CreateJob(ctx, client.Job{Kind: "nodes.scale"})
+		j, err := s.CreateJob(ctx, deis.Job{Kind: "nodes.scale"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +88,7 @@ func TestFailRunningJobs(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Errorf("FailRunningJobs = %d, %v; want 2", n, err)
 	}
-	for i, want := range []string{client.JobSucceeded, client.JobFailed, client.JobFailed} {
+	for i, want := range []string{deis.JobSucceeded, deis.JobFailed, deis.JobFailed} {
 		j, err := s.GetJob(ctx, ids[i])
 		if err != nil || j.State != want || j.Finished == nil {
 			t.Errorf("job %d = %+v, %v; want %s and finished", i, j, err, want)

@@ -3,20 +3,19 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 func layerLabel(formation, id string) string { return label("layer", formation, id) }
 
 const layerCols = "formation, id, flavor, proxy, runtime, ssh_user, ssh_port, ssh_public_key, created, updated"
 
-func scanLayer(sc scanner) (client.Layer, error) {
-	var l client.Layer
+func scanLayer(sc scanner) (deis.Layer, error) {
+	var l deis.Layer
 	var created, updated int64
 	err := sc.Scan(&l.Formation, &l.ID, &l.Flavor, &l.Proxy, &l.Runtime, &l.SSHUser, &l.SSHPort, &l.SSHPublicKey, &created, &updated)
 	if err != nil {
-		return client.Layer{}, err
+		return deis.Layer{}, err
 	}
 	l.Created, l.Updated = fromMicros(created), fromMicros(updated)
 	return l, nil
@@ -38,11 +37,11 @@ func lockFlavor(ctx context.Context, h handle, formation, flavor string) error {
 	return nil
 }
 
-func (s *Store) createLayer(ctx context.Context, h handle, l client.Layer, privateKey string) (client.Layer, error) {
+func (s *Store) createLayer(ctx context.Context, h handle, l deis.Layer, privateKey string) (deis.Layer, error) {
 	l.Created = now()
 	l.Updated = l.Created
 	if err := lockFlavor(ctx, h, l.Formation, l.Flavor); err != nil {
-		return client.Layer{}, err
+		return deis.Layer{}, err
 	}
 	_, err := h.exec(ctx, "INSERT INTO layers ("+layerCols+", ssh_private_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		l.Formation, l.ID, l.Flavor, l.Proxy, l.Runtime, l.SSHUser, l.SSHPort, l.SSHPublicKey,
@@ -52,23 +51,23 @@ func (s *Store) createLayer(ctx context.Context, h handle, l client.Layer, priva
 
 // CreateLayer adds a layer to a formation. Its flavor must be one of the
 // formation owner's, else ErrNotFound.
-func (s *Store) CreateLayer(ctx context.Context, l client.Layer, privateKey string) (client.Layer, error) {
+func (s *Store) CreateLayer(ctx context.Context, l deis.Layer, privateKey string) (deis.Layer, error) {
 	err := s.inTx(ctx, func(h handle) error {
 		var err error
 		l, err = s.createLayer(ctx, h, l, privateKey)
 		return err
 	})
 	if err != nil {
-		return client.Layer{}, fmt.Errorf("creating layer %q of formation %q: %w", l.ID, l.Formation, dbErr(err))
+		return deis.Layer{}, fmt.Errorf("creating layer %q of formation %q: %w", l.ID, l.Formation, dbErr(err))
 	}
 	return l, nil
 }
 
 // GetLayer returns a layer of a formation.
-func (s *Store) GetLayer(ctx context.Context, formation, id string) (client.Layer, error) {
+func (s *Store) GetLayer(ctx context.Context, formation, id string) (deis.Layer, error) {
 	l, err := scanLayer(s.h().row(ctx, "SELECT "+layerCols+" FROM layers WHERE formation = ? AND id = ?", formation, id))
 	if err != nil {
-		return client.Layer{}, fmt.Errorf("getting layer %q of formation %q: %w", id, formation, dbErr(err))
+		return deis.Layer{}, fmt.Errorf("getting layer %q of formation %q: %w", id, formation, dbErr(err))
 	}
 	return l, nil
 }
@@ -88,7 +87,7 @@ func (s *Store) LayerPrivateKey(ctx context.Context, formation, id string) (stri
 }
 
 // ListLayers lists a formation's layers by id.
-func (s *Store) ListLayers(ctx context.Context, formation string, p PageReq) ([]client.Layer, int, error) {
+func (s *Store) ListLayers(ctx context.Context, formation string, p PageReq) ([]deis.Layer, int, error) {
 	ls, total, err := list(ctx, s.h(), p, listQuery{cols: layerCols, from: "layers WHERE formation = ?", order: "id", args: []any{formation}}, scanLayer)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing layers of formation %q: %w", formation, err)
@@ -98,8 +97,8 @@ func (s *Store) ListLayers(ctx context.Context, formation string, p PageReq) ([]
 
 // UpdateLayer changes the fields of a layer that req sets. A new flavor
 // must exist.
-func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req client.LayerUpdateRequest) (client.Layer, error) {
-	var l client.Layer
+func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req deis.LayerUpdateRequest) (deis.Layer, error) {
+	var l deis.Layer
 	err := s.inTx(ctx, func(h handle) error {
 		var err error
 		l, err = scanLayer(h.row(ctx, "SELECT "+layerCols+" FROM layers WHERE formation = ? AND id = ?"+h.forUpdate(), formation, id))
@@ -122,7 +121,7 @@ func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req clien
 		return err
 	})
 	if err != nil {
-		return client.Layer{}, fmt.Errorf("updating layer %q of formation %q: %w", id, formation, dbErr(err))
+		return deis.Layer{}, fmt.Errorf("updating layer %q of formation %q: %w", id, formation, dbErr(err))
 	}
 	return l, nil
 }

@@ -4,22 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 const nodeCols = "id, formation, layer, num, provider_id, address, public, private, host_key, status, created, updated"
 
-func scanNode(sc scanner) (client.Node, error) {
-	var n client.Node
+func scanNode(sc scanner) (deis.Node, error) {
+	var n deis.Node
 	var status string
 	var created, updated int64
 	err := sc.Scan(&n.ID, &n.Formation, &n.Layer, &n.Num, &n.ProviderID, &n.Address, &n.Public, &n.Private, &n.HostKey, &status, &created, &updated)
 	if err != nil {
-		return client.Node{}, err
+		return deis.Node{}, err
 	}
 	if err := json.Unmarshal([]byte(status), &n.Status); err != nil {
-		return client.Node{}, fmt.Errorf("decoding status: %w", err)
+		return deis.Node{}, fmt.Errorf("decoding status: %w", err)
 	}
 	n.Status.Checked = norm(n.Status.Checked)
 	n.Created, n.Updated = fromMicros(created), fromMicros(updated)
@@ -28,7 +27,7 @@ func scanNode(sc scanner) (client.Node, error) {
 
 // encodeStatus stores the status as JSON, its time normalized like the
 // store's others.
-func encodeStatus(st client.NodeStatus) string {
+func encodeStatus(st deis.NodeStatus) string {
 	st.Checked = norm(st.Checked)
 	b, err := json.Marshal(st)
 	if err != nil { // plain fields always encode
@@ -40,7 +39,7 @@ func encodeStatus(st client.NodeStatus) string {
 // CreateNode adds a node to a layer. It ignores n.ID and n.Num and assigns
 // them: Num is one more than the layer's highest, ID is
 // <formation>-<layer>-<num>.
-func (s *Store) CreateNode(ctx context.Context, n client.Node) (client.Node, error) {
+func (s *Store) CreateNode(ctx context.Context, n deis.Node) (deis.Node, error) {
 	n.Created = now()
 	n.Updated = n.Created
 	n.Status.Checked = norm(n.Status.Checked)
@@ -61,22 +60,22 @@ func (s *Store) CreateNode(ctx context.Context, n client.Node) (client.Node, err
 		return err
 	})
 	if err != nil {
-		return client.Node{}, fmt.Errorf("creating node in layer %q of formation %q: %w", n.Layer, n.Formation, dbErr(err))
+		return deis.Node{}, fmt.Errorf("creating node in layer %q of formation %q: %w", n.Layer, n.Formation, dbErr(err))
 	}
 	return n, nil
 }
 
 // GetNode returns a node by id.
-func (s *Store) GetNode(ctx context.Context, id string) (client.Node, error) {
+func (s *Store) GetNode(ctx context.Context, id string) (deis.Node, error) {
 	n, err := scanNode(s.h().row(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = ?", id))
 	if err != nil {
-		return client.Node{}, fmt.Errorf("getting node %q: %w", id, dbErr(err))
+		return deis.Node{}, fmt.Errorf("getting node %q: %w", id, dbErr(err))
 	}
 	return n, nil
 }
 
 // ListNodes lists a formation's nodes by layer, then number.
-func (s *Store) ListNodes(ctx context.Context, formation string, p PageReq) ([]client.Node, int, error) {
+func (s *Store) ListNodes(ctx context.Context, formation string, p PageReq) ([]deis.Node, int, error) {
 	ns, total, err := list(ctx, s.h(), p, listQuery{cols: nodeCols, from: "nodes WHERE formation = ?", order: "layer, num", args: []any{formation}}, scanNode)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing nodes of formation %q: %w", formation, err)
@@ -86,7 +85,7 @@ func (s *Store) ListNodes(ctx context.Context, formation string, p PageReq) ([]c
 
 // ListAllNodes returns every node of every formation, by id: the controller
 // reconciles them with what the providers run.
-func (s *Store) ListAllNodes(ctx context.Context) ([]client.Node, error) {
+func (s *Store) ListAllNodes(ctx context.Context) ([]deis.Node, error) {
 	ns, _, err := list(ctx, s.h(), PageReq{}, listQuery{cols: nodeCols, from: "nodes", order: "id"}, scanNode)
 	if err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
@@ -96,8 +95,8 @@ func (s *Store) ListAllNodes(ctx context.Context) ([]client.Node, error) {
 
 // UpdateNode saves a node's addresses, provider id, host key
 // and status.
-func (s *Store) UpdateNode(ctx context.Context, n client.Node) (client.Node, error) {
-	var out client.Node
+func (s *Store) UpdateNode(ctx context.Context, n deis.Node) (deis.Node, error) {
+	var out deis.Node
 	err := s.inTx(ctx, func(h handle) error {
 		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, private = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
 			n.Address, n.Public, n.Private, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
@@ -108,7 +107,7 @@ func (s *Store) UpdateNode(ctx context.Context, n client.Node) (client.Node, err
 		return err
 	})
 	if err != nil {
-		return client.Node{}, fmt.Errorf("updating node %q: %w", n.ID, dbErr(err))
+		return deis.Node{}, fmt.Errorf("updating node %q: %w", n.ID, dbErr(err))
 	}
 	return out, nil
 }

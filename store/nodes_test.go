@@ -2,14 +2,13 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestNodes(t *testing.T) {
@@ -18,10 +17,10 @@ func TestNodes(t *testing.T) {
 	mkUser(t, s, "alice")
 	mkFlavor(t, s, "alice")
 	mkFormation(t, s, "alice", "dev")
-	if _, err := s.CreateLayer(ctx, client.Layer{Formation: "dev", ID: "proxy", Flavor: "f1"}, ""); err != nil {
+	if _, err := s.CreateLayer(ctx, deis.Layer{Formation: "dev", ID: "proxy", Flavor: "f1"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	var made []client.Node
+	var made []deis.Node
 	for _, tc := range []struct {
 		layer   string
 		wantID  string
@@ -33,8 +32,8 @@ func TestNodes(t *testing.T) {
 		{"runtime", "dev-runtime-3", nil},
 		{"nope", "", store.ErrNotFound},
 	} {
-		n, err := s.CreateNode(ctx, client.Node{ID: "ignored", Num: 99, Formation: "dev", Layer: tc.layer,
-			Status: client.NodeStatus{State: "creating"}})
+		n, err := s.CreateNode(ctx, deis.Node{ID: "ignored", Num: 99, Formation: "dev", Layer: tc.layer,
+			Status: deis.NodeStatus{State: "creating"}})
 		wantErr(t, "CreateNode in "+tc.layer, err, tc.wantErr)
 		if err == nil {
 			made = append(made, n)
@@ -44,7 +43,7 @@ func TestNodes(t *testing.T) {
 		}
 	}
 	ns, total, err := s.ListNodes(ctx, "dev", store.PageReq{})
-	want := []client.Node{made[2], made[0], made[1], made[3]} // by layer, then num
+	want := []deis.Node{made[2], made[0], made[1], made[3]} // by layer, then num
 	if diff := cmp.Diff(want, ns); err != nil || diff != "" || total != 4 {
 		t.Errorf("ListNodes: %v total %d (-want +got):\n%s", err, total, diff)
 	}
@@ -55,7 +54,7 @@ func TestNodes(t *testing.T) {
 
 	n := made[1]
 	n.Address, n.Public, n.ProviderID, n.HostKey = "10.0.0.2:22", "127.0.0.1:49153", "i-123", "ssh-ed25519 HOST"
-	n.Status = client.NodeStatus{State: "ready", Reachable: true, Docker: true, Nginx: true, Message: "ok",
+	n.Status = deis.NodeStatus{State: "ready", Reachable: true, Docker: true, Nginx: true, Message: "ok",
 		Checked: time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))}
 	up, err := s.UpdateNode(ctx, n)
 	if err != nil {
@@ -72,12 +71,12 @@ func TestNodes(t *testing.T) {
 	if err != nil || len(all) != 4 || !cmp.Equal(all[2], up) {
 		t.Errorf("ListAllNodes = %+v, %v; want 4 nodes by id, the third %+v", all, err, up)
 	}
-	_, err = s.UpdateNode(ctx, client.Node{ID: "nope"})
+	_, err = s.UpdateNode(ctx, deis.Node{ID: "nope"})
 	wantErr(t, "UpdateNode(unknown)", err, store.ErrNotFound)
 
 	wantErr(t, "DeleteNode", s.DeleteNode(ctx, "dev-runtime-3"), nil)
 	wantErr(t, "DeleteNode again", s.DeleteNode(ctx, "dev-runtime-3"), store.ErrNotFound)
-	if n, err := s.CreateNode(ctx, client.Node{Formation: "dev", Layer: "runtime"}); err != nil || n.Num != 3 {
+	if n, err := s.CreateNode(ctx, deis.Node{Formation: "dev", Layer: "runtime"}); err != nil || n.Num != 3 {
 		t.Errorf("CreateNode after deleting the highest = %+v, %v; want num 3", n, err)
 	}
 	wantErr(t, "DeleteLayer(proxy)", s.DeleteLayer(ctx, "dev", "proxy"), nil)
@@ -91,16 +90,16 @@ func TestDeleteFormationCascades(t *testing.T) {
 	ctx := context.Background()
 	s := world(t)
 	admin := store.Viewer{Username: "alice", Admin: true}
-	if _, err := s.CreateNode(ctx, client.Node{Formation: "dev", Layer: "runtime"}); err != nil {
+	if _, err := s.CreateNode(ctx, deis.Node{Formation: "dev", Layer: "runtime"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AddCollaborator(ctx, "web", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CreateBuild(ctx, client.Build{App: "web", Owner: "alice", SlugURL: "s3://x"}); err != nil {
+	if _, _, err := s.CreateBuild(ctx, deis.Build{App: "web", Owner: "alice", SlugURL: "s3://x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceContainers(ctx, "web", []client.Container{{Type: "web", Num: 1, Release: 2}}); err != nil {
+	if err := s.ReplaceContainers(ctx, "web", []deis.Container{{Type: "web", Num: 1, Release: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, "DeleteFormation", s.DeleteFormation(ctx, "dev"), nil)

@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
 	"strings"
-
-	"github.com/deis/deis/client"
 )
 
 // label names what a sealed value is, binding it to its row.
@@ -16,45 +15,45 @@ func providerLabel(owner, id string) string { return label("provider", owner, id
 const providerCols = "owner, id, type, creds, created, updated"
 
 // scanProvider reads a provider row; CredKeys come from the sealed creds.
-func (s *Store) scanProvider(sc scanner) (client.Provider, map[string]string, error) {
-	var p client.Provider
+func (s *Store) scanProvider(sc scanner) (deis.Provider, map[string]string, error) {
+	var p deis.Provider
 	var sealed string
 	var created, updated int64
 	if err := sc.Scan(&p.Owner, &p.ID, &p.Type, &sealed, &created, &updated); err != nil {
-		return client.Provider{}, nil, err
+		return deis.Provider{}, nil, err
 	}
 	creds, err := s.box.openMap(providerLabel(p.Owner, p.ID), sealed)
 	if err != nil {
-		return client.Provider{}, nil, fmt.Errorf("opening credentials: %w", err)
+		return deis.Provider{}, nil, fmt.Errorf("opening credentials: %w", err)
 	}
 	p.CredKeys = sortedKeys(creds)
 	p.Created, p.Updated = fromMicros(created), fromMicros(updated)
 	return p, creds, nil
 }
 
-func (s *Store) getProvider(ctx context.Context, h handle, owner, id, lock string) (client.Provider, map[string]string, error) {
+func (s *Store) getProvider(ctx context.Context, h handle, owner, id, lock string) (deis.Provider, map[string]string, error) {
 	return s.scanProvider(h.row(ctx, "SELECT "+providerCols+" FROM providers WHERE owner = ? AND id = ?"+lock, owner, id))
 }
 
 // CreateProvider adds a provider with its credentials, which are stored
 // sealed. The result lists the credential names only.
-func (s *Store) CreateProvider(ctx context.Context, p client.Provider, creds map[string]string) (client.Provider, error) {
+func (s *Store) CreateProvider(ctx context.Context, p deis.Provider, creds map[string]string) (deis.Provider, error) {
 	p.Created = now()
 	p.Updated = p.Created
 	p.CredKeys = sortedKeys(creds)
 	_, err := s.h().exec(ctx, "INSERT INTO providers ("+providerCols+") VALUES (?, ?, ?, ?, ?, ?)",
 		p.Owner, p.ID, p.Type, s.box.sealMap(providerLabel(p.Owner, p.ID), creds), micros(p.Created), micros(p.Updated))
 	if err != nil {
-		return client.Provider{}, fmt.Errorf("creating provider %q of %q: %w", p.ID, p.Owner, dbErr(err))
+		return deis.Provider{}, fmt.Errorf("creating provider %q of %q: %w", p.ID, p.Owner, dbErr(err))
 	}
 	return p, nil
 }
 
 // GetProvider returns one of a user's providers, without credential values.
-func (s *Store) GetProvider(ctx context.Context, owner, id string) (client.Provider, error) {
+func (s *Store) GetProvider(ctx context.Context, owner, id string) (deis.Provider, error) {
 	p, _, err := s.getProvider(ctx, s.h(), owner, id, "")
 	if err != nil {
-		return client.Provider{}, fmt.Errorf("getting provider %q of %q: %w", id, owner, dbErr(err))
+		return deis.Provider{}, fmt.Errorf("getting provider %q of %q: %w", id, owner, dbErr(err))
 	}
 	return p, nil
 }
@@ -69,8 +68,8 @@ func (s *Store) ProviderCreds(ctx context.Context, owner, id string) (map[string
 }
 
 // ListProviders lists a user's providers by id.
-func (s *Store) ListProviders(ctx context.Context, owner string, p PageReq) ([]client.Provider, int, error) {
-	scan := func(sc scanner) (client.Provider, error) {
+func (s *Store) ListProviders(ctx context.Context, owner string, p PageReq) ([]deis.Provider, int, error) {
+	scan := func(sc scanner) (deis.Provider, error) {
 		p, _, err := s.scanProvider(sc)
 		return p, err
 	}
@@ -83,8 +82,8 @@ func (s *Store) ListProviders(ctx context.Context, owner string, p PageReq) ([]c
 
 // UpdateProviderCreds merges changes into a provider's credentials: a nil
 // value removes the credential.
-func (s *Store) UpdateProviderCreds(ctx context.Context, owner, id string, changes map[string]*string) (client.Provider, error) {
-	var p client.Provider
+func (s *Store) UpdateProviderCreds(ctx context.Context, owner, id string, changes map[string]*string) (deis.Provider, error) {
+	var p deis.Provider
 	err := s.inTx(ctx, func(h handle) error {
 		var creds map[string]string
 		var err error
@@ -99,7 +98,7 @@ func (s *Store) UpdateProviderCreds(ctx context.Context, owner, id string, chang
 		return err
 	})
 	if err != nil {
-		return client.Provider{}, fmt.Errorf("updating provider %q of %q: %w", id, owner, dbErr(err))
+		return deis.Provider{}, fmt.Errorf("updating provider %q of %q: %w", id, owner, dbErr(err))
 	}
 	return p, nil
 }

@@ -2,13 +2,12 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestProviders(t *testing.T) {
@@ -17,22 +16,22 @@ func TestProviders(t *testing.T) {
 	mkUser(t, s, "alice")
 	mkUser(t, s, "bob")
 	creds := map[string]string{"secret": "s3cr3t", "access": "AKIA"}
-	p, err := s.CreateProvider(ctx, client.Provider{ID: "aws", Owner: "alice", Type: client.ProviderEC2}, creds)
+	p, err := s.CreateProvider(ctx, deis.Provider{ID: "aws", Owner: "alice", Type: deis.ProviderEC2}, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := client.Provider{ID: "aws", Owner: "alice", Type: client.ProviderEC2, CredKeys: []string{"access", "secret"}}
+	want := deis.Provider{ID: "aws", Owner: "alice", Type: deis.ProviderEC2, CredKeys: []string{"access", "secret"}}
 	if diff := cmp.Diff(want, p, ignoreTimes); diff != "" {
 		t.Errorf("CreateProvider (-want +got):\n%s", diff)
 	}
 	for _, tc := range []struct {
 		name    string
-		p       client.Provider
+		p       deis.Provider
 		wantErr error
 	}{
-		{"duplicate", client.Provider{ID: "aws", Owner: "alice", Type: client.ProviderEC2}, store.ErrConflict},
-		{"same id other owner", client.Provider{ID: "aws", Owner: "bob", Type: client.ProviderStatic}, nil},
-		{"unknown owner", client.Provider{ID: "x", Owner: "nobody", Type: client.ProviderStatic}, store.ErrNotFound},
+		{"duplicate", deis.Provider{ID: "aws", Owner: "alice", Type: deis.ProviderEC2}, store.ErrConflict},
+		{"same id other owner", deis.Provider{ID: "aws", Owner: "bob", Type: deis.ProviderStatic}, nil},
+		{"unknown owner", deis.Provider{ID: "x", Owner: "nobody", Type: deis.ProviderStatic}, store.ErrNotFound},
 	} {
 		_, err := s.CreateProvider(ctx, tc.p, nil)
 		wantErr(t, tc.name, err, tc.wantErr)
@@ -66,7 +65,7 @@ func TestProviders(t *testing.T) {
 	wantErr(t, "UpdateProviderCreds(unknown)", err, store.ErrNotFound)
 
 	ps, total, err := s.ListProviders(ctx, "alice", store.PageReq{})
-	if diff := cmp.Diff([]client.Provider{up}, ps); err != nil || diff != "" || total != 1 {
+	if diff := cmp.Diff([]deis.Provider{up}, ps); err != nil || diff != "" || total != 1 {
 		t.Errorf("ListProviders: %v total %d (-want +got):\n%s", err, total, diff)
 	}
 }
@@ -77,19 +76,19 @@ func TestFlavors(t *testing.T) {
 	mkUser(t, s, "alice")
 	mkUser(t, s, "bob")
 	mkFlavor(t, s, "alice") // p1, f1
-	if _, err := s.CreateProvider(ctx, client.Provider{ID: "p2", Owner: "alice", Type: client.ProviderDocker}, nil); err != nil {
+	if _, err := s.CreateProvider(ctx, deis.Provider{ID: "p2", Owner: "alice", Type: deis.ProviderDocker}, nil); err != nil {
 		t.Fatal(err)
 	}
 	params := map[string]string{"region": "us-east-1", "size": "t3.small"}
 	for _, tc := range []struct {
 		name    string
-		f       client.Flavor
+		f       deis.Flavor
 		wantErr error
 	}{
-		{"ok", client.Flavor{ID: "big", Owner: "alice", Provider: "p1", Params: params}, nil},
-		{"duplicate", client.Flavor{ID: "big", Owner: "alice", Provider: "p1"}, store.ErrConflict},
-		{"unknown provider", client.Flavor{ID: "x", Owner: "alice", Provider: "nope"}, store.ErrNotFound},
-		{"another user's provider", client.Flavor{ID: "x", Owner: "bob", Provider: "p1"}, store.ErrNotFound},
+		{"ok", deis.Flavor{ID: "big", Owner: "alice", Provider: "p1", Params: params}, nil},
+		{"duplicate", deis.Flavor{ID: "big", Owner: "alice", Provider: "p1"}, store.ErrConflict},
+		{"unknown provider", deis.Flavor{ID: "x", Owner: "alice", Provider: "nope"}, store.ErrNotFound},
+		{"another user's provider", deis.Flavor{ID: "x", Owner: "bob", Provider: "p1"}, store.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := s.CreateFlavor(ctx, tc.f)
@@ -103,18 +102,18 @@ func TestFlavors(t *testing.T) {
 			}
 		})
 	}
-	f, err := s.UpdateFlavor(ctx, "alice", "big", client.FlavorUpdateRequest{
+	f, err := s.UpdateFlavor(ctx, "alice", "big", deis.FlavorUpdateRequest{
 		Provider: ptr("p2"), Params: map[string]*string{"size": nil, "image": ptr("ubuntu")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := client.Flavor{ID: "big", Owner: "alice", Provider: "p2", Params: map[string]string{"region": "us-east-1", "image": "ubuntu"}}
+	want := deis.Flavor{ID: "big", Owner: "alice", Provider: "p2", Params: map[string]string{"region": "us-east-1", "image": "ubuntu"}}
 	if diff := cmp.Diff(want, f, ignoreTimes); diff != "" {
 		t.Errorf("UpdateFlavor (-want +got):\n%s", diff)
 	}
-	_, err = s.UpdateFlavor(ctx, "alice", "big", client.FlavorUpdateRequest{Provider: ptr("nope")})
+	_, err = s.UpdateFlavor(ctx, "alice", "big", deis.FlavorUpdateRequest{Provider: ptr("nope")})
 	wantErr(t, "UpdateFlavor to unknown provider", err, store.ErrNotFound)
-	_, err = s.UpdateFlavor(ctx, "alice", "nope", client.FlavorUpdateRequest{})
+	_, err = s.UpdateFlavor(ctx, "alice", "nope", deis.FlavorUpdateRequest{})
 	wantErr(t, "UpdateFlavor(unknown)", err, store.ErrNotFound)
 	fs, total, err := s.ListFlavors(ctx, "alice", store.PageReq{})
 	if err != nil || total != 2 || len(fs) != 2 || fs[0].ID != "big" || fs[1].ID != "f1" {

@@ -3,26 +3,25 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 )
 
 const releaseCols = "app, version, build, config, status, owner, summary, error, created"
 
-func scanRelease(sc scanner) (client.Release, error) {
-	var r client.Release
+func scanRelease(sc scanner) (deis.Release, error) {
+	var r deis.Release
 	var created int64
 	if err := sc.Scan(&r.App, &r.Version, &r.Build, &r.Config, &r.Status, &r.Owner, &r.Summary, &r.Error, &created); err != nil {
-		return client.Release{}, err
+		return deis.Release{}, err
 	}
 	r.Created = fromMicros(created)
 	return r, nil
 }
 
-func lastRelease(ctx context.Context, h handle, app string) (client.Release, error) {
+func lastRelease(ctx context.Context, h handle, app string) (deis.Release, error) {
 	r, err := scanRelease(h.row(ctx, "SELECT "+releaseCols+" FROM releases WHERE app = ? ORDER BY version DESC LIMIT 1", app))
 	if err != nil {
-		return client.Release{}, fmt.Errorf("last release of app %q: %w", app, dbErr(err))
+		return deis.Release{}, fmt.Errorf("last release of app %q: %w", app, dbErr(err))
 	}
 	return r, nil
 }
@@ -40,23 +39,23 @@ func noProcesses(structure map[string]int) bool {
 // addRelease numbers r last+1 and inserts it. The caller holds the app
 // lock (lockApp). With no processes to roll out the release is deployed at
 // once, superseding the deployed one; otherwise it is pending.
-func (s *Store) addRelease(ctx context.Context, h handle, a client.App, r client.Release) (client.Release, error) {
-	r.App, r.Created, r.Status, r.Error = a.ID, now(), client.ReleasePending, ""
+func (s *Store) addRelease(ctx context.Context, h handle, a deis.App, r deis.Release) (deis.Release, error) {
+	r.App, r.Created, r.Status, r.Error = a.ID, now(), deis.ReleasePending, ""
 	r.Summary = displayText(r.Summary)
 	err := h.row(ctx, "SELECT COALESCE(MAX(version), 0) + 1 FROM releases WHERE app = ?", a.ID).Scan(&r.Version)
 	if err != nil {
-		return client.Release{}, fmt.Errorf("numbering release: %w", err)
+		return deis.Release{}, fmt.Errorf("numbering release: %w", err)
 	}
 	if noProcesses(a.Structure) {
-		r.Status = client.ReleaseDeployed
+		r.Status = deis.ReleaseDeployed
 		if err := supersede(ctx, h, a.ID, r.Version); err != nil {
-			return client.Release{}, err
+			return deis.Release{}, err
 		}
 	}
 	_, err = h.exec(ctx, "INSERT INTO releases ("+releaseCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.App, r.Version, r.Build, r.Config, r.Status, r.Owner, r.Summary, r.Error, micros(r.Created))
 	if err != nil {
-		return client.Release{}, fmt.Errorf("storing release v%d: %w", r.Version, err)
+		return deis.Release{}, fmt.Errorf("storing release v%d: %w", r.Version, err)
 	}
 	return r, nil
 }
@@ -64,7 +63,7 @@ func (s *Store) addRelease(ctx context.Context, h handle, a client.App, r client
 // supersede marks the app's deployed releases other than version superseded.
 func supersede(ctx context.Context, h handle, app string, version int) error {
 	_, err := h.exec(ctx, "UPDATE releases SET status = ? WHERE app = ? AND status = ? AND version <> ?",
-		client.ReleaseSuperseded, app, client.ReleaseDeployed, version)
+		deis.ReleaseSuperseded, app, deis.ReleaseDeployed, version)
 	if err != nil {
 		return fmt.Errorf("superseding releases: %w", err)
 	}
@@ -72,7 +71,7 @@ func supersede(ctx context.Context, h handle, app string, version int) error {
 }
 
 // ListReleases lists an app's releases, newest first.
-func (s *Store) ListReleases(ctx context.Context, app string, p PageReq) ([]client.Release, int, error) {
+func (s *Store) ListReleases(ctx context.Context, app string, p PageReq) ([]deis.Release, int, error) {
 	rs, total, err := list(ctx, s.h(), p, listQuery{cols: releaseCols, from: "releases WHERE app = ?", order: "version DESC", args: []any{app}}, scanRelease)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing releases of app %q: %w", app, err)
@@ -81,10 +80,10 @@ func (s *Store) ListReleases(ctx context.Context, app string, p PageReq) ([]clie
 }
 
 // GetRelease returns exactly release version of an app.
-func (s *Store) GetRelease(ctx context.Context, app string, version int) (client.Release, error) {
+func (s *Store) GetRelease(ctx context.Context, app string, version int) (deis.Release, error) {
 	r, err := scanRelease(s.h().row(ctx, "SELECT "+releaseCols+" FROM releases WHERE app = ? AND version = ?", app, version))
 	if err != nil {
-		return client.Release{}, fmt.Errorf("getting release v%d of app %q: %w", version, app, dbErr(err))
+		return deis.Release{}, fmt.Errorf("getting release v%d of app %q: %w", version, app, dbErr(err))
 	}
 	return r, nil
 }
@@ -92,8 +91,8 @@ func (s *Store) GetRelease(ctx context.Context, app string, version int) (client
 // Rollback makes a new release with the build and a copy of the config of
 // release version, which must be older than the latest. Version 0 means
 // the release before the latest. Rolling back to the latest is ErrInvalid.
-func (s *Store) Rollback(ctx context.Context, app string, version int, who string) (client.Release, error) {
-	var r client.Release
+func (s *Store) Rollback(ctx context.Context, app string, version int, who string) (deis.Release, error) {
+	var r deis.Release
 	err := s.inTx(ctx, func(h handle) error {
 		a, err := lockApp(ctx, h, app)
 		if err != nil {
@@ -128,12 +127,12 @@ func (s *Store) Rollback(ctx context.Context, app string, version int, who strin
 		if err != nil {
 			return err
 		}
-		r, err = s.addRelease(ctx, h, a, client.Release{Build: old.Build, Config: c.Version, Owner: who,
+		r, err = s.addRelease(ctx, h, a, deis.Release{Build: old.Build, Config: c.Version, Owner: who,
 			Summary: fmt.Sprintf("%s rolled back to v%d", who, target)})
 		return err
 	})
 	if err != nil {
-		return client.Release{}, fmt.Errorf("rolling back app %q: %w", app, dbErr(err))
+		return deis.Release{}, fmt.Errorf("rolling back app %q: %w", app, dbErr(err))
 	}
 	return r, nil
 }
@@ -142,7 +141,7 @@ func (s *Store) Rollback(ctx context.Context, app string, version int, who strin
 // release deployed before, in the same transaction.
 func (s *Store) SetReleaseStatus(ctx context.Context, app string, version int, status, errMsg string) error {
 	switch status {
-	case client.ReleasePending, client.ReleaseDeployed, client.ReleaseFailed, client.ReleaseSuperseded:
+	case deis.ReleasePending, deis.ReleaseDeployed, deis.ReleaseFailed, deis.ReleaseSuperseded:
 	default:
 		return fmt.Errorf("setting status of release v%d of app %q: unknown status %q: %w", version, app, status, ErrInvalid)
 	}
@@ -154,7 +153,7 @@ func (s *Store) SetReleaseStatus(ctx context.Context, app string, version int, s
 		if err != nil {
 			return fmt.Errorf("release v%d: %w", version, err)
 		}
-		if status == client.ReleaseDeployed {
+		if status == deis.ReleaseDeployed {
 			return supersede(ctx, h, app, version)
 		}
 		return nil

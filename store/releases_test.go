@@ -2,13 +2,12 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"regexp"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestVersioning walks the Deis versioning story: every config change,
@@ -28,11 +27,11 @@ func TestVersioning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantC := client.Config{App: "web", Version: 4, Values: map[string]string{"B": "2"}}
+	wantC := deis.Config{App: "web", Version: 4, Values: map[string]string{"B": "2"}}
 	if diff := cmp.Diff(wantC, c, ignoreTimes); diff != "" {
 		t.Errorf("UpdateConfig config (-want +got):\n%s", diff)
 	}
-	b, r5, err := s.CreateBuild(ctx, client.Build{App: "web", Owner: "alice", SHA: "abcdef123456", SlugURL: "s3://slug",
+	b, r5, err := s.CreateBuild(ctx, deis.Build{App: "web", Owner: "alice", SHA: "abcdef123456", SlugURL: "s3://slug",
 		SlugSize: 1 << 20, SlugSHA256: "feed", Procfile: map[string]string{"web": "./run"}, Buildpack: "go"})
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +51,10 @@ func TestVersioning(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rel := func(v int, build string, config int, owner, summary string) client.Release {
-		return client.Release{App: "web", Version: v, Build: build, Config: config, Status: client.ReleaseSuperseded, Owner: owner, Summary: summary}
+	rel := func(v int, build string, config int, owner, summary string) deis.Release {
+		return deis.Release{App: "web", Version: v, Build: build, Config: config, Status: deis.ReleaseSuperseded, Owner: owner, Summary: summary}
 	}
-	want := []client.Release{
+	want := []deis.Release{
 		rel(7, b.UUID, 6, "alice", "alice rolled back to v5"),
 		rel(6, "", 5, "carol", "carol rolled back to v2"),
 		rel(5, b.UUID, 4, "alice", "alice deployed abcdef1"),
@@ -64,12 +63,12 @@ func TestVersioning(t *testing.T) {
 		rel(2, "", 2, "alice", "alice set A"),
 		rel(1, "", 1, "alice", "alice created the app"),
 	}
-	want[0].Status = client.ReleaseDeployed // no processes: deployed at once
+	want[0].Status = deis.ReleaseDeployed // no processes: deployed at once
 	got, total, err := s.ListReleases(ctx, "web", store.PageReq{})
 	if diff := cmp.Diff(want, got, ignoreTimes); err != nil || diff != "" || total != 7 {
 		t.Errorf("ListReleases: %v total %d (-want +got):\n%s", err, total, diff)
 	}
-	for _, r := range []client.Release{r, r5, r6, r7} {
+	for _, r := range []deis.Release{r, r5, r6, r7} {
 		if diff := cmp.Diff(got[7-r.Version], r, ignoreTimes, cmp.FilterPath(func(p cmp.Path) bool {
 			return p.Last().String() == ".Status" // statuses move on as later releases land
 		}, cmp.Ignore())); diff != "" {
@@ -120,11 +119,11 @@ func TestReleaseStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, r2, err := s.UpdateConfig(ctx, "web", map[string]*string{"A": ptr("x")}, "alice")
-	if err != nil || r2.Status != client.ReleasePending {
+	if err != nil || r2.Status != deis.ReleasePending {
 		t.Fatalf("release with processes = %+v, %v; want pending", r2, err)
 	}
-	_, r3, err := s.CreateBuild(ctx, client.Build{App: "web", Owner: "alice", SlugURL: "s3://x"})
-	if err != nil || r3.Status != client.ReleasePending || r3.Summary != "alice deployed "+r3.Build[:8] {
+	_, r3, err := s.CreateBuild(ctx, deis.Build{App: "web", Owner: "alice", SlugURL: "s3://x"})
+	if err != nil || r3.Status != deis.ReleasePending || r3.Summary != "alice deployed "+r3.Build[:8] {
 		t.Fatalf("build release = %+v, %v; want pending, summary with the uuid", r3, err)
 	}
 	steps := []struct {
@@ -133,11 +132,11 @@ func TestReleaseStatus(t *testing.T) {
 		wantErr             error
 		want1, want2, want3 string // statuses after the step
 	}{
-		{2, client.ReleaseFailed, "boom", nil, "deployed", "failed", "pending"},
-		{3, client.ReleaseDeployed, "", nil, "superseded", "failed", "deployed"},
+		{2, deis.ReleaseFailed, "boom", nil, "deployed", "failed", "pending"},
+		{3, deis.ReleaseDeployed, "", nil, "superseded", "failed", "deployed"},
 		{2, "bogus", "", store.ErrInvalid, "superseded", "failed", "deployed"},
-		{9, client.ReleaseDeployed, "", store.ErrNotFound, "superseded", "failed", "deployed"},
-		{1, client.ReleaseDeployed, "", nil, "deployed", "failed", "superseded"},
+		{9, deis.ReleaseDeployed, "", store.ErrNotFound, "superseded", "failed", "deployed"},
+		{1, deis.ReleaseDeployed, "", nil, "deployed", "failed", "superseded"},
 	}
 	for _, st := range steps {
 		wantErr(t, "SetReleaseStatus", s.SetReleaseStatus(ctx, "web", st.version, st.status, st.msg), st.wantErr)
@@ -153,22 +152,22 @@ func TestReleaseStatus(t *testing.T) {
 	if r, _ := s.GetRelease(ctx, "web", 2); r.Error != "boom" {
 		t.Errorf("failed release error = %q, want boom", r.Error)
 	}
-	wantErr(t, "unknown app", s.SetReleaseStatus(ctx, "nope", 1, client.ReleaseDeployed, ""), store.ErrNotFound)
+	wantErr(t, "unknown app", s.SetReleaseStatus(ctx, "nope", 1, deis.ReleaseDeployed, ""), store.ErrNotFound)
 }
 
 func TestBuilds(t *testing.T) {
 	ctx := context.Background()
 	s := world(t)
-	var made []client.Build
+	var made []deis.Build
 	for _, sha := range []string{"aaa", "bbb", "ccc"} {
-		b, _, err := s.CreateBuild(ctx, client.Build{App: "web", Owner: "alice", SHA: sha, SlugURL: "s3://" + sha})
+		b, _, err := s.CreateBuild(ctx, deis.Build{App: "web", Owner: "alice", SHA: sha, SlugURL: "s3://" + sha})
 		if err != nil {
 			t.Fatal(err)
 		}
 		made = append(made, b)
 	}
 	bs, total, err := s.ListBuilds(ctx, "web", store.PageReq{Limit: 2})
-	if diff := cmp.Diff([]client.Build{made[2], made[1]}, bs); err != nil || diff != "" || total != 3 {
+	if diff := cmp.Diff([]deis.Build{made[2], made[1]}, bs); err != nil || diff != "" || total != 3 {
 		t.Errorf("ListBuilds: %v total %d (-want +got):\n%s", err, total, diff)
 	}
 	if b, err := s.GetBuild(ctx, "web", made[0].UUID); err != nil || !cmp.Equal(made[0], b) {
@@ -176,6 +175,6 @@ func TestBuilds(t *testing.T) {
 	}
 	_, err = s.GetBuild(ctx, "other", made[0].UUID)
 	wantErr(t, "GetBuild of another app", err, store.ErrNotFound)
-	_, _, err = s.CreateBuild(ctx, client.Build{App: "nope", Owner: "alice"})
+	_, _, err = s.CreateBuild(ctx, deis.Build{App: "nope", Owner: "alice"})
 	wantErr(t, "CreateBuild(unknown app)", err, store.ErrNotFound)
 }

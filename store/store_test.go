@@ -3,17 +3,16 @@ package store_test
 import (
 	"context"
 	"errors"
+	"github.com/deis/deis"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // ignoreTimes leaves the store's clock out of comparisons; tests that care
@@ -22,9 +21,9 @@ var ignoreTimes = cmpopts.IgnoreTypes(time.Time{})
 
 func ptr[T any](v T) *T { return &v }
 
-func mkUser(t testing.TB, s *store.Store, name string) client.User {
+func mkUser(t testing.TB, s *store.Store, name string) deis.User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), client.User{Username: name, Email: name + "@example.com"}, "hash-"+name)
+	u, err := s.CreateUser(context.Background(), deis.User{Username: name, Email: name + "@example.com"}, "hash-"+name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,30 +34,30 @@ func mkUser(t testing.TB, s *store.Store, name string) client.User {
 func mkFlavor(t testing.TB, s *store.Store, owner string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.CreateProvider(ctx, client.Provider{ID: "p1", Owner: owner, Type: client.ProviderStatic}, nil); err != nil {
+	if _, err := s.CreateProvider(ctx, deis.Provider{ID: "p1", Owner: owner, Type: deis.ProviderStatic}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateFlavor(ctx, client.Flavor{ID: "f1", Owner: owner, Provider: "p1"}); err != nil {
+	if _, err := s.CreateFlavor(ctx, deis.Flavor{ID: "f1", Owner: owner, Provider: "p1"}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // mkFormation creates formation id of owner with a runtime layer of flavor
 // f1 (which must exist).
-func mkFormation(t testing.TB, s *store.Store, owner, id string) client.Formation {
+func mkFormation(t testing.TB, s *store.Store, owner, id string) deis.Formation {
 	t.Helper()
-	layer := store.LayerSpec{Layer: client.Layer{ID: "runtime", Flavor: "f1", Proxy: true, Runtime: true,
+	layer := store.LayerSpec{Layer: deis.Layer{ID: "runtime", Flavor: "f1", Proxy: true, Runtime: true,
 		SSHUser: "root", SSHPort: 22, SSHPublicKey: "ssh-ed25519 AAAA"}, PrivateKey: "PRIVATE " + id}
-	f, err := s.CreateFormation(context.Background(), client.Formation{ID: id, Owner: owner, Domain: id + ".example.com"}, layer)
+	f, err := s.CreateFormation(context.Background(), deis.Formation{ID: id, Owner: owner, Domain: id + ".example.com"}, layer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func mkApp(t testing.TB, s *store.Store, owner, formation, id string) client.App {
+func mkApp(t testing.TB, s *store.Store, owner, formation, id string) deis.App {
 	t.Helper()
-	a, err := s.CreateApp(context.Background(), client.App{ID: id, Formation: formation, Owner: owner})
+	a, err := s.CreateApp(context.Background(), deis.App{ID: id, Formation: formation, Owner: owner})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +95,7 @@ func TestSecretKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateUser(ctx, client.User{Username: "alice"}, "h"); err != nil {
+	if _, err := s.CreateUser(ctx, deis.User{Username: "alice"}, "h"); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -3,18 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 const userCols = "u.username, u.email, u.admin, u.created"
 
-func scanUser(sc scanner, extra ...any) (client.User, error) {
-	var u client.User
+func scanUser(sc scanner, extra ...any) (deis.User, error) {
+	var u deis.User
 	var created int64
 	if err := sc.Scan(append([]any{&u.Username, &u.Email, &u.Admin, &created}, extra...)...); err != nil {
-		return client.User{}, err
+		return deis.User{}, err
 	}
 	u.Created = fromMicros(created)
 	return u, nil
@@ -22,7 +21,7 @@ func scanUser(sc scanner, extra ...any) (client.User, error) {
 
 // CreateUser adds an account with its password hash. The first user ever
 // becomes an admin; later ones are admins only if u.Admin says so.
-func (s *Store) CreateUser(ctx context.Context, u client.User, passwordHash string) (client.User, error) {
+func (s *Store) CreateUser(ctx context.Context, u deis.User, passwordHash string) (deis.User, error) {
 	u.Created = now()
 	err := s.inTx(ctx, func(h handle) error {
 		if h.pg { // two first registrations must not both become admin
@@ -40,17 +39,17 @@ func (s *Store) CreateUser(ctx context.Context, u client.User, passwordHash stri
 		return err
 	})
 	if err != nil {
-		return client.User{}, fmt.Errorf("creating user %q: %w", u.Username, dbErr(err))
+		return deis.User{}, fmt.Errorf("creating user %q: %w", u.Username, dbErr(err))
 	}
 	return u, nil
 }
 
 // GetUser returns a user and its password hash.
-func (s *Store) GetUser(ctx context.Context, username string) (client.User, string, error) {
+func (s *Store) GetUser(ctx context.Context, username string) (deis.User, string, error) {
 	var hash string
 	u, err := scanUser(s.h().row(ctx, "SELECT "+userCols+", u.password FROM users u WHERE u.username = ?", username), &hash)
 	if err != nil {
-		return client.User{}, "", fmt.Errorf("getting user %q: %w", username, dbErr(err))
+		return deis.User{}, "", fmt.Errorf("getting user %q: %w", username, dbErr(err))
 	}
 	return u, hash, nil
 }
@@ -68,12 +67,12 @@ func (s *Store) CreateToken(ctx context.Context, username, tokenHash string, exp
 // UserForToken returns the owner of an unexpired token and when the token
 // expires, in one indexed query. It returns ErrNotFound for unknown and
 // expired tokens alike.
-func (s *Store) UserForToken(ctx context.Context, tokenHash string, now time.Time) (client.User, time.Time, error) {
+func (s *Store) UserForToken(ctx context.Context, tokenHash string, now time.Time) (deis.User, time.Time, error) {
 	var expires int64
 	u, err := scanUser(s.h().row(ctx, "SELECT "+userCols+", t.expires FROM tokens t JOIN users u ON u.username = t.username"+
 		" WHERE t.hash = ? AND t.expires > ?", tokenHash, micros(now)), &expires)
 	if err != nil {
-		return client.User{}, time.Time{}, fmt.Errorf("looking up token: %w", dbErr(err))
+		return deis.User{}, time.Time{}, fmt.Errorf("looking up token: %w", dbErr(err))
 	}
 	return u, fromMicros(expires), nil
 }
@@ -88,11 +87,11 @@ func (s *Store) DeleteToken(ctx context.Context, tokenHash string) error {
 
 const keyCols = "owner, id, public_key, fingerprint, created"
 
-func scanKey(sc scanner) (client.Key, error) {
-	var k client.Key
+func scanKey(sc scanner) (deis.Key, error) {
+	var k deis.Key
 	var created int64
 	if err := sc.Scan(&k.Owner, &k.ID, &k.Public, &k.Fingerprint, &created); err != nil {
-		return client.Key{}, err
+		return deis.Key{}, err
 	}
 	k.Created = fromMicros(created)
 	return k, nil
@@ -100,18 +99,18 @@ func scanKey(sc scanner) (client.Key, error) {
 
 // CreateKey adds an SSH key. Its id is unique per owner and its
 // fingerprint across all users; either clash is ErrConflict.
-func (s *Store) CreateKey(ctx context.Context, k client.Key) (client.Key, error) {
+func (s *Store) CreateKey(ctx context.Context, k deis.Key) (deis.Key, error) {
 	k.Created = now()
 	_, err := s.h().exec(ctx, "INSERT INTO ssh_keys ("+keyCols+") VALUES (?, ?, ?, ?, ?)",
 		k.Owner, k.ID, k.Public, k.Fingerprint, micros(k.Created))
 	if err != nil {
-		return client.Key{}, fmt.Errorf("creating key %q of %q: %w", k.ID, k.Owner, dbErr(err))
+		return deis.Key{}, fmt.Errorf("creating key %q of %q: %w", k.ID, k.Owner, dbErr(err))
 	}
 	return k, nil
 }
 
 // ListKeys lists a user's keys by id.
-func (s *Store) ListKeys(ctx context.Context, owner string, p PageReq) ([]client.Key, int, error) {
+func (s *Store) ListKeys(ctx context.Context, owner string, p PageReq) ([]deis.Key, int, error) {
 	keys, total, err := list(ctx, s.h(), p, listQuery{cols: keyCols, from: "ssh_keys WHERE owner = ?", order: "id", args: []any{owner}}, scanKey)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing keys of %q: %w", owner, err)
@@ -120,10 +119,10 @@ func (s *Store) ListKeys(ctx context.Context, owner string, p PageReq) ([]client
 }
 
 // GetKey returns one of a user's keys.
-func (s *Store) GetKey(ctx context.Context, owner, id string) (client.Key, error) {
+func (s *Store) GetKey(ctx context.Context, owner, id string) (deis.Key, error) {
 	k, err := scanKey(s.h().row(ctx, "SELECT "+keyCols+" FROM ssh_keys WHERE owner = ? AND id = ?", owner, id))
 	if err != nil {
-		return client.Key{}, fmt.Errorf("getting key %q of %q: %w", id, owner, dbErr(err))
+		return deis.Key{}, fmt.Errorf("getting key %q of %q: %w", id, owner, dbErr(err))
 	}
 	return k, nil
 }

@@ -2,14 +2,13 @@ package store_test
 
 import (
 	"context"
+	"github.com/deis/deis"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestUsers(t *testing.T) {
@@ -27,7 +26,7 @@ func TestUsers(t *testing.T) {
 		{name: "duplicate", username: "alice", wantErr: store.ErrConflict},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := s.CreateUser(ctx, client.User{Username: tc.username, Email: "e@x", Admin: tc.admin}, "hash-"+tc.username)
+			u, err := s.CreateUser(ctx, deis.User{Username: tc.username, Email: "e@x", Admin: tc.admin}, "hash-"+tc.username)
 			wantErr(t, "CreateUser", err, tc.wantErr)
 			if err != nil {
 				return
@@ -91,13 +90,13 @@ func TestKeys(t *testing.T) {
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")
 	mkUser(t, s, "bob")
-	key := func(owner, id, fp string) client.Key {
-		return client.Key{Owner: owner, ID: id, Public: "ssh-ed25519 AAAA" + fp, Fingerprint: fp}
+	key := func(owner, id, fp string) deis.Key {
+		return deis.Key{Owner: owner, ID: id, Public: "ssh-ed25519 AAAA" + fp, Fingerprint: fp}
 	}
-	var made []client.Key
+	var made []deis.Key
 	for _, tc := range []struct {
 		name    string
-		k       client.Key
+		k       deis.Key
 		wantErr error
 	}{
 		{"first", key("alice", "laptop", "SHA256:a"), nil},
@@ -122,7 +121,7 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]client.Key{made[1], made[0]}, keys); diff != "" || total != 2 {
+	if diff := cmp.Diff([]deis.Key{made[1], made[0]}, keys); diff != "" || total != 2 {
 		t.Errorf("ListKeys (-want +got):\n%s total %d", diff, total)
 	}
 	got, err := s.GetKey(ctx, "bob", "laptop")
@@ -147,7 +146,7 @@ func TestPaging(t *testing.T) {
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")
 	for _, id := range []string{"e", "c", "a", "d", "b"} {
-		if _, err := s.CreateKey(ctx, client.Key{Owner: "alice", ID: id, Fingerprint: id}); err != nil {
+		if _, err := s.CreateKey(ctx, deis.Key{Owner: "alice", ID: id, Fingerprint: id}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"log/slog"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/deis/deis/api"
-	"github.com/deis/deis/client"
 	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/slugbuilder"
 	"github.com/deis/deis/store"
@@ -90,7 +90,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	}
 	built := time.Now()
 	fmt.Fprintf(out, "       Built in %s\n", built.Sub(start).Round(100*time.Millisecond))
-	b := client.Build{
+	b := deis.Build{
 		App: p.App, Owner: p.User, SHA: p.New, SlugSize: res.Size, SlugSHA256: res.SHA256,
 		SlugURL:  d.base + "/v1/apps/" + p.App + "/slugs/" + res.SHA256 + ".tgz",
 		Procfile: res.Procfile, Buildpack: res.Buildpack,
@@ -100,7 +100,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	if err != nil {
 		return err
 	}
-	if rel.Status == client.ReleaseFailed {
+	if rel.Status == deis.ReleaseFailed {
 		return fmt.Errorf("v%d did not start, the previous release keeps serving: %s", rel.Version, rel.Error)
 	}
 	fmt.Fprintf(out, "       done, v%d (rolled out in %s)\n", rel.Version, time.Since(built).Round(100*time.Millisecond))

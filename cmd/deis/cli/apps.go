@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"strconv"
 	"time"
@@ -36,7 +37,7 @@ func (c *cli) appsCreateCmd() *cobra.Command {
 					return err
 				}
 			}
-			req := client.AppCreateRequest{Formation: formation}
+			req := deis.AppCreateRequest{Formation: formation}
 			if len(args) == 1 {
 				req.ID = args[0]
 			}
@@ -170,7 +171,7 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 
 // containersTable prints containers in name order, with their state as
 // their nodes last said: "up", or "down (exited 1, 3 restarts, 2m ago)".
-func (c *cli) containersTable(cs []client.Container) {
+func (c *cli) containersTable(cs []deis.Container) {
 	sortContainers(cs)
 	now := time.Now()
 	var rows [][]string

@@ -2,11 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 	"strconv"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
 )
 
 // exactArgs, rangeArgs and minArgs check the number of positional
@@ -43,7 +42,7 @@ func parseConfigArgs(args []string) (map[string]*string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !client.ValidEnvName(k) {
+		if !deis.ValidEnvName(k) {
 			return nil, usageError{fmt.Sprintf("%q is not a valid config key: use letters, digits and '_', not starting with a digit", k)}
 		}
 		values[k] = &v
@@ -56,7 +55,7 @@ func parseConfigArgs(args []string) (map[string]*string, error) {
 func parseUnsetArgs(keys []string) (map[string]*string, error) {
 	values := make(map[string]*string, len(keys))
 	for _, k := range keys {
-		if !client.ValidEnvName(k) {
+		if !deis.ValidEnvName(k) {
 			return nil, usageError{fmt.Sprintf("%q is not a valid config key", k)}
 		}
 		values[k] = nil

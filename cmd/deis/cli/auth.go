@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 
@@ -45,7 +46,7 @@ func (c *cli) registerCmd() *cobra.Command {
 				return err
 			}
 			api := c.newClient(base, "")
-			u, err := api.Register(ctx, client.RegisterRequest{Username: f.username, Password: f.password, Email: f.email})
+			u, err := api.Register(ctx, deis.RegisterRequest{Username: f.username, Password: f.password, Email: f.email})
 			if err != nil {
 				return fmt.Errorf("registering %s at %s: %w", f.username, base, err)
 			}
@@ -93,7 +94,7 @@ func (c *cli) loginCmd() *cobra.Command {
 
 // login trades the credentials for a token and stores it.
 func (c *cli) login(ctx context.Context, base, username, password string) error {
-	tok, err := c.newClient(base, "").Login(ctx, client.LoginRequest{Username: username, Password: password})
+	tok, err := c.newClient(base, "").Login(ctx, deis.LoginRequest{Username: username, Password: password})
 	if err != nil {
 		return fmt.Errorf("logging in to %s: %w", base, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"os"
 	"strconv"
@@ -89,7 +90,7 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var req client.BuildCreateRequest
+			var req deis.BuildCreateRequest
 			switch {
 			case slug != "" && len(args) == 0:
 				if req, err = c.uploadSlug(ctx, api, name, slug); err != nil {
@@ -115,27 +116,27 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 }
 
 // uploadSlug uploads a slug file and returns the build request for it.
-func (c *cli) uploadSlug(ctx context.Context, api *client.Client, app, path string) (client.BuildCreateRequest, error) {
+func (c *cli) uploadSlug(ctx context.Context, api *client.Client, app, path string) (deis.BuildCreateRequest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return client.BuildCreateRequest{}, err
+		return deis.BuildCreateRequest{}, err
 	}
 	defer f.Close()
 	fmt.Fprintf(c.stderr, "-----> Uploading slug %s\n", path)
 	s, err := api.UploadSlug(ctx, app, f)
 	if err != nil {
-		return client.BuildCreateRequest{}, err
+		return deis.BuildCreateRequest{}, err
 	}
 	if len(s.Procfile) == 0 {
-		return client.BuildCreateRequest{}, fmt.Errorf("the slug %s has no Procfile at its root", path)
+		return deis.BuildCreateRequest{}, fmt.Errorf("the slug %s has no Procfile at its root", path)
 	}
-	return client.BuildCreateRequest{SlugURL: s.URL, SlugSHA256: s.SHA256, SlugSize: s.Size, Procfile: s.Procfile}, nil
+	return deis.BuildCreateRequest{SlugURL: s.URL, SlugSHA256: s.SHA256, SlugSize: s.Size, Procfile: s.Procfile}, nil
 }
 
 // readBuild reads a BuildCreateRequest from a file, or stdin for "-",
 // refusing unknown fields.
-func (c *cli) readBuild(path string) (client.BuildCreateRequest, error) {
-	var req client.BuildCreateRequest
+func (c *cli) readBuild(path string) (deis.BuildCreateRequest, error) {
+	var req deis.BuildCreateRequest
 	var r io.Reader = c.stdin
 	if path != "-" {
 		f, err := os.Open(path)

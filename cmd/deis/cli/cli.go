@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"os"
 	"strings"
@@ -164,7 +165,7 @@ func (c *cli) report(root *cobra.Command, err error) int {
 	case strings.HasPrefix(err.Error(), "unknown command "):
 		fmt.Fprintf(c.stderr, "error: %s\n", unknownCommand(root, err))
 		return 2
-	case errors.As(err, &ae) && ae.Code == client.CodeUnauthorized:
+	case errors.As(err, &ae) && ae.Code == deis.CodeUnauthorized:
 		fmt.Fprintf(c.stderr, "error: %s (run 'deis login')\n", oneLine(err.Error()))
 		return 1
 	default:

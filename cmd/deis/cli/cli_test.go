@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/deis/deis"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deis/deis/client"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -73,7 +73,7 @@ func TestConfigSetSendsValuesVerbatim(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("calls = %q", calls)
 	}
-	var req client.ConfigUpdateRequest
+	var req deis.ConfigUpdateRequest
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(calls[0], "POST /v1/apps/web/config ")), &req); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestConfigSetSendsValuesVerbatim(t *testing.T) {
 		t.Errorf("config:list = %q, want %q", out, want)
 	}
 	out, _, _ = e.run("-a", "web", "config:list", "--json")
-	var cfg client.Config
+	var cfg deis.Config
 	if err := json.Unmarshal([]byte(out), &cfg); err != nil || cfg.Values["DATABASE_URL"] != value {
 		t.Errorf("config:list --json = %q (%v)", out, err)
 	}
@@ -128,11 +128,11 @@ func TestJobFollowing(t *testing.T) {
 		wantOut  string
 		wantErr  string // regexp
 	}{
-		{"succeeded", client.JobSucceeded, nil, 0, "",
+		{"succeeded", deis.JobSucceeded, nil, 0, "",
 			`^stopping dev-runtime-1\nremoving layer runtime\ndone in \d+s\n$`},
-		{"failed", client.JobFailed, nil, 1, "",
+		{"failed", deis.JobFailed, nil, 1, "",
 			`^stopping dev-runtime-1\nremoving layer runtime\nerror: node dev-runtime-1 did not stop\n$`},
-		{"no wait", client.JobSucceeded, []string{"--no-wait"}, 0, "job-1\n", `^$`},
+		{"no wait", deis.JobSucceeded, []string{"--no-wait"}, 0, "job-1\n", `^$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,11 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 	"io"
 	"strconv"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
 )
 
 func (c *cli) configCommands() []*cobra.Command {
@@ -97,18 +96,18 @@ func (c *cli) updateConfig(ctx context.Context, values map[string]*string, dryRu
 
 // printRelease prints the release a change made: "v3", or its JSON. A
 // release that failed is an error.
-func (c *cli) printRelease(r client.Release) error {
+func (c *cli) printRelease(r deis.Release) error {
 	if err := c.show(r, func(w io.Writer) { fmt.Fprintln(w, "v"+strconv.Itoa(r.Version)) }); err != nil {
 		return err
 	}
-	if r.Status == client.ReleaseFailed {
+	if r.Status == deis.ReleaseFailed {
 		return fmt.Errorf("release v%d failed: %s", r.Version, orDash(r.Error))
 	}
 	return nil
 }
 
 // showReleasePlan prints what a release change would do (--dry-run).
-func (c *cli) showReleasePlan(plan client.ReleasePlan) error {
+func (c *cli) showReleasePlan(plan deis.ReleasePlan) error {
 	return c.show(plan, func(w io.Writer) {
 		fmt.Fprintln(w, plan.Summary)
 		if len(plan.Start)+len(plan.Retire) == 0 {

@@ -4,11 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 	"io"
 	"slices"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
 )
 
 func (c *cli) containersCommands() []*cobra.Command {
@@ -16,8 +15,8 @@ func (c *cli) containersCommands() []*cobra.Command {
 }
 
 // sortContainers orders containers by type, then number.
-func sortContainers(cs []client.Container) {
-	slices.SortFunc(cs, func(a, b client.Container) int {
+func sortContainers(cs []deis.Container) {
+	slices.SortFunc(cs, func(a, b deis.Container) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Num, b.Num))
 	})
 }
@@ -60,13 +59,13 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 				return err
 			}
 			if dryRun {
-				plan, err := api.PlanScale(ctx, name, client.ScaleRequest(counts))
+				plan, err := api.PlanScale(ctx, name, deis.ScaleRequest(counts))
 				if err != nil {
 					return err
 				}
 				return c.showReleasePlan(plan)
 			}
-			app, err := api.Scale(ctx, name, client.ScaleRequest(counts))
+			app, err := api.Scale(ctx, name, deis.ScaleRequest(counts))
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -243,8 +244,8 @@ func (c *cli) providersDiscoverCmd() *cobra.Command {
 }
 
 // upsertEC2 updates provider ec2 with creds, creating it if absent.
-func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string) (client.Provider, string, error) {
-	p, err := api.UpdateProvider(ctx, client.ProviderEC2, client.ProviderUpdateRequest{Creds: creds})
+func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string) (deis.Provider, string, error) {
+	p, err := api.UpdateProvider(ctx, deis.ProviderEC2, deis.ProviderUpdateRequest{Creds: creds})
 	if err == nil {
 		return p, "Updated", nil
 	}
@@ -257,6 +258,6 @@ func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string
 			set[k] = *v
 		}
 	}
-	p, err = api.CreateProvider(ctx, client.ProviderCreateRequest{ID: client.ProviderEC2, Type: client.ProviderEC2, Creds: set})
+	p, err = api.CreateProvider(ctx, deis.ProviderCreateRequest{ID: deis.ProviderEC2, Type: deis.ProviderEC2, Creds: set})
 	return p, "Created", err
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/deis/deis/client"
 )
 
 // fakeController is an in-memory controller with the few routes the CLI
@@ -25,41 +24,41 @@ type fakeController struct {
 	jobLines []string
 	jobState string // the state the job ends in
 	polls    int
-	provs    map[string]client.ProviderCreateRequest // by id, with its current credentials
+	provs    map[string]deis.ProviderCreateRequest // by id, with its current credentials
 	srv      *httptest.Server
 }
 
 func newFakeController(t *testing.T) *fakeController {
-	f := &fakeController{config: map[string]string{"EXISTING": "a=b"}, version: 1, jobState: client.JobSucceeded,
-		provs: map[string]client.ProviderCreateRequest{}}
+	f := &fakeController{config: map[string]string{"EXISTING": "a=b"}, version: 1, jobState: deis.JobSucceeded,
+		provs: map[string]deis.ProviderCreateRequest{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
-		var req client.RegisterRequest
+		var req deis.RegisterRequest
 		json.NewDecoder(r.Body).Decode(&req)
-		reply(w, 201, client.User{Username: req.Username, Email: req.Email, Admin: true})
+		reply(w, 201, deis.User{Username: req.Username, Email: req.Email, Admin: true})
 	})
 	mux.HandleFunc("POST /v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
-		var req client.LoginRequest
+		var req deis.LoginRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		if req.Password != "pw" {
-			reply(w, 401, client.Error{Message: "bad username or password", Code: client.CodeUnauthorized})
+			reply(w, 401, deis.Error{Message: "bad username or password", Code: deis.CodeUnauthorized})
 			return
 		}
-		reply(w, 200, client.Token{Token: "tok-" + req.Username, Username: req.Username})
+		reply(w, 200, deis.Token{Token: "tok-" + req.Username, Username: req.Username})
 	})
 	mux.HandleFunc("POST /v1/auth/logout", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	mux.HandleFunc("GET /v1/auth/whoami", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer tok-alice" {
-			reply(w, 401, client.Error{Message: "unknown token", Code: client.CodeUnauthorized})
+			reply(w, 401, deis.Error{Message: "unknown token", Code: deis.CodeUnauthorized})
 			return
 		}
-		reply(w, 200, client.User{Username: "alice"})
+		reply(w, 200, deis.User{Username: "alice"})
 	})
 	mux.HandleFunc("GET /v1/apps/{app}/config", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, client.Config{App: r.PathValue("app"), Version: f.version, Values: f.config})
+		reply(w, 200, deis.Config{App: r.PathValue("app"), Version: f.version, Values: f.config})
 	})
 	mux.HandleFunc("POST /v1/apps/{app}/config", func(w http.ResponseWriter, r *http.Request) {
-		var req client.ConfigUpdateRequest
+		var req deis.ConfigUpdateRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		for k, v := range req.Values {
 			if v == nil {
@@ -69,43 +68,43 @@ func newFakeController(t *testing.T) *fakeController {
 			}
 		}
 		f.version++
-		reply(w, 201, client.Release{App: r.PathValue("app"), Version: f.version, Status: client.ReleasePending})
+		reply(w, 201, deis.Release{App: r.PathValue("app"), Version: f.version, Status: deis.ReleasePending})
 	})
 	mux.HandleFunc("GET /v1/formations", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, client.Page[client.Formation]{Count: 1, Results: []client.Formation{{ID: "dev"}}})
+		reply(w, 200, deis.Page[deis.Formation]{Count: 1, Results: []deis.Formation{{ID: "dev"}}})
 	})
 	mux.HandleFunc("POST /v1/apps", func(w http.ResponseWriter, r *http.Request) {
-		var req client.AppCreateRequest
+		var req deis.AppCreateRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		if req.ID == "" {
 			req.ID = "peachy-waxworks"
 		}
-		reply(w, 201, client.App{ID: req.ID, Formation: req.Formation, GitRemote: "ssh://git@127.0.0.1:2222/" + req.ID + ".git"})
+		reply(w, 201, deis.App{ID: req.ID, Formation: req.Formation, GitRemote: "ssh://git@127.0.0.1:2222/" + req.ID + ".git"})
 	})
 	mux.HandleFunc("DELETE /v1/apps/{app}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	mux.HandleFunc("DELETE /v1/formations/{id}", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 202, client.Job{ID: "job-1", Kind: "formation.destroy", Target: r.PathValue("id"), State: client.JobRunning})
+		reply(w, 202, deis.Job{ID: "job-1", Kind: "formation.destroy", Target: r.PathValue("id"), State: deis.JobRunning})
 	})
 	mux.HandleFunc("POST /v1/formations/{id}/converge", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 501, client.Error{Message: "converge lands in a later release", Code: client.CodeNotImplemented})
+		reply(w, 501, deis.Error{Message: "converge lands in a later release", Code: deis.CodeNotImplemented})
 	})
 	mux.HandleFunc("POST /v1/providers", func(w http.ResponseWriter, r *http.Request) {
-		var req client.ProviderCreateRequest
+		var req deis.ProviderCreateRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		if msg := checkEC2Creds(req.Type, req.Creds); msg != "" {
-			reply(w, 422, client.Error{Message: msg, Code: client.CodeInvalid})
+			reply(w, 422, deis.Error{Message: msg, Code: deis.CodeInvalid})
 			return
 		}
 		f.provs[req.ID] = req
-		reply(w, 201, client.Provider{ID: req.ID, Type: req.Type, CredKeys: sortedKeys(req.Creds)})
+		reply(w, 201, deis.Provider{ID: req.ID, Type: req.Type, CredKeys: sortedKeys(req.Creds)})
 	})
 	mux.HandleFunc("PATCH /v1/providers/{id}", func(w http.ResponseWriter, r *http.Request) {
 		p, ok := f.provs[r.PathValue("id")]
 		if !ok {
-			reply(w, 404, client.Error{Message: "provider not found", Code: client.CodeNotFound})
+			reply(w, 404, deis.Error{Message: "provider not found", Code: deis.CodeNotFound})
 			return
 		}
-		var req client.ProviderUpdateRequest
+		var req deis.ProviderUpdateRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		if p.Creds == nil {
 			p.Creds = map[string]string{}
@@ -118,10 +117,10 @@ func newFakeController(t *testing.T) *fakeController {
 				p.Creds[k] = *v
 			}
 		}
-		reply(w, 200, client.Provider{ID: p.ID, Type: p.Type, CredKeys: sortedKeys(p.Creds)})
+		reply(w, 200, deis.Provider{ID: p.ID, Type: p.Type, CredKeys: sortedKeys(p.Creds)})
 	})
 	mux.HandleFunc("PATCH /v1/flavors/{id}", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 200, client.Flavor{ID: r.PathValue("id"), Provider: "static"})
+		reply(w, 200, deis.Flavor{ID: r.PathValue("id"), Provider: "static"})
 	})
 	mux.HandleFunc("GET /v1/jobs/{id}/lines", f.lines)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +138,7 @@ func newFakeController(t *testing.T) *fakeController {
 // checkEC2Creds accepts, for type ec2, only the credentials the
 // controller knows, and requires the key pair.
 func checkEC2Creds(typ string, creds map[string]string) string {
-	if typ != client.ProviderEC2 {
+	if typ != deis.ProviderEC2 {
 		return ""
 	}
 	for k := range creds {
@@ -158,18 +157,18 @@ func checkEC2Creds(typ string, creds map[string]string) string {
 // lines hands out one job line per poll, then ends the job.
 func (f *fakeController) lines(w http.ResponseWriter, r *http.Request) {
 	f.polls++
-	job := client.Job{ID: r.PathValue("id"), Kind: "formation.destroy", State: client.JobRunning}
-	var out []client.JobLine
+	job := deis.Job{ID: r.PathValue("id"), Kind: "formation.destroy", State: deis.JobRunning}
+	var out []deis.JobLine
 	if f.polls <= len(f.jobLines) {
-		out = append(out, client.JobLine{Seq: f.polls, Time: time.Now(), Text: f.jobLines[f.polls-1]})
+		out = append(out, deis.JobLine{Seq: f.polls, Time: time.Now(), Text: f.jobLines[f.polls-1]})
 	}
 	if f.polls >= len(f.jobLines) {
 		job.State = f.jobState
-		if f.jobState == client.JobFailed {
+		if f.jobState == deis.JobFailed {
 			job.Error = "node dev-runtime-1 did not stop"
 		}
 	}
-	reply(w, 200, client.JobLines{Job: job, Lines: out})
+	reply(w, 200, deis.JobLines{Job: job, Lines: out})
 }
 
 func reply(w http.ResponseWriter, status int, v any) {

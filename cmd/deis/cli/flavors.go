@@ -3,10 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/spf13/cobra"
+	"io"
 )
 
 func (c *cli) flavorsCommands() []*cobra.Command {
@@ -39,7 +38,7 @@ func (c *cli) flavorsListCmd() *cobra.Command {
 	return cmd
 }
 
-func printFlavor(w io.Writer, f client.Flavor) {
+func printFlavor(w io.Writer, f deis.Flavor) {
 	fields(w, "id", f.ID, "provider", f.Provider, "owner", f.Owner)
 	for _, k := range sortedKeys(f.Params) {
 		fmt.Fprintf(w, "param %s: %s\n", k, f.Params[k])
@@ -86,7 +85,7 @@ func (c *cli) flavorsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := api.CreateFlavor(ctx, client.FlavorCreateRequest{ID: args[0], Provider: provider, Params: pm})
+			f, err := api.CreateFlavor(ctx, deis.FlavorCreateRequest{ID: args[0], Provider: provider, Params: pm})
 			if err != nil {
 				return err
 			}
@@ -132,8 +131,8 @@ func (c *cli) flavorsUpdateCmd() *cobra.Command {
 }
 
 // flavorUpdate builds the update of flavors:update from its flags.
-func flavorUpdate(provider string, params, unset []string) (client.FlavorUpdateRequest, error) {
-	var req client.FlavorUpdateRequest
+func flavorUpdate(provider string, params, unset []string) (deis.FlavorUpdateRequest, error) {
+	var req deis.FlavorUpdateRequest
 	if provider != "" {
 		req.Provider = &provider
 	}

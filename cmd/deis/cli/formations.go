@@ -5,10 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/spf13/cobra"
+	"io"
 )
 
 func (c *cli) formationsCommands() []*cobra.Command {
@@ -28,7 +27,7 @@ func (c *cli) formationsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := api.CreateFormation(ctx, client.FormationCreateRequest{ID: args[0], Domain: domain, Flavor: flavor})
+			f, err := api.CreateFormation(ctx, deis.FormationCreateRequest{ID: args[0], Domain: domain, Flavor: flavor})
 			if err != nil {
 				return err
 			}
@@ -116,7 +115,7 @@ func (c *cli) formationsUpdateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := api.UpdateFormation(ctx, args[0], client.FormationUpdateRequest{Domain: &domain})
+			f, err := api.UpdateFormation(ctx, args[0], deis.FormationUpdateRequest{Domain: &domain})
 			if err != nil {
 				return err
 			}

@@ -5,11 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"net/url"
 	"os/exec"
 	"strings"
-
-	"github.com/deis/deis/client"
 )
 
 // remoteName is the git remote that apps:create adds.
@@ -73,7 +72,7 @@ func parseRemoteApp(raw string) (string, error) {
 	}
 	path = strings.TrimRight(path, "/")
 	name := strings.TrimSuffix(path[strings.LastIndexByte(path, '/')+1:], ".git")
-	if !client.ValidID(name) {
+	if !deis.ValidID(name) {
 		return "", fmt.Errorf("cannot read the app from git remote %q", raw)
 	}
 	return name, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"time"
 
 	"github.com/deis/deis/client"
@@ -32,7 +33,7 @@ func addDryRun(cmd *cobra.Command, v *bool) {
 // followJob follows a job the API answered: progress lines on stderr, then
 // "done in Ns". A failed job is an error. With --no-wait it prints the job
 // id (the job with --json) and returns at once.
-func (c *cli) followJob(ctx context.Context, api *client.Client, job *client.Job, noWait bool) error {
+func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, noWait bool) error {
 	if job == nil {
 		fmt.Fprintln(c.stderr, "done")
 		return nil
@@ -45,7 +46,7 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *client.Job
 		return nil
 	}
 	start := time.Now()
-	final, err := api.FollowJob(ctx, job.ID, func(l client.JobLine) {
+	final, err := api.FollowJob(ctx, job.ID, func(l deis.JobLine) {
 		fmt.Fprintln(c.stderr, l.Text)
 	})
 	if err != nil {
@@ -56,7 +57,7 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *client.Job
 			return err
 		}
 	}
-	if final.State == client.JobFailed {
+	if final.State == deis.JobFailed {
 		if final.Error == "" {
 			return fmt.Errorf("job %s (%s) failed", final.ID, final.Kind)
 		}

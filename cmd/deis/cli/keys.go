@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 )
 
 // defaultKeys are the public keys keys:add tries, in order, under ~/.ssh.
@@ -69,17 +68,17 @@ func (c *cli) keyPath(args []string) (string, error) {
 // readPublicKey reads an authorized_keys style public key file. The id is
 // id if set, else the key's comment, else the file name minus .pub, made
 // into a valid id.
-func readPublicKey(path, id string) (client.KeyCreateRequest, error) {
+func readPublicKey(path, id string) (deis.KeyCreateRequest, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return client.KeyCreateRequest{}, fmt.Errorf("no key file %s", path)
+		return deis.KeyCreateRequest{}, fmt.Errorf("no key file %s", path)
 	}
 	if err != nil {
-		return client.KeyCreateRequest{}, err
+		return deis.KeyCreateRequest{}, err
 	}
 	pub, comment, _, _, err := ssh.ParseAuthorizedKey(data)
 	if err != nil {
-		return client.KeyCreateRequest{}, fmt.Errorf("%s is not an SSH public key: %w", path, err)
+		return deis.KeyCreateRequest{}, fmt.Errorf("%s is not an SSH public key: %w", path, err)
 	}
 	if id == "" {
 		id = toID(comment)
@@ -87,11 +86,11 @@ func readPublicKey(path, id string) (client.KeyCreateRequest, error) {
 	if id == "" {
 		id = toID(strings.TrimSuffix(filepath.Base(path), ".pub"))
 	}
-	if !client.ValidID(id) {
-		return client.KeyCreateRequest{}, usageError{fmt.Sprintf("%q is not a valid key id: use --id with lowercase letters, digits and '-'", id)}
+	if !deis.ValidID(id) {
+		return deis.KeyCreateRequest{}, usageError{fmt.Sprintf("%q is not a valid key id: use --id with lowercase letters, digits and '-'", id)}
 	}
 	public := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
-	return client.KeyCreateRequest{ID: id, Public: public}, nil
+	return deis.KeyCreateRequest{ID: id, Public: public}, nil
 }
 
 // toID turns a free-form name ("alice@laptop.local") into a valid id

@@ -3,11 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 	"io"
 	"strconv"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
 )
 
 func (c *cli) layersCommands() []*cobra.Command {
@@ -38,8 +37,8 @@ func (f *layerFlags) add(cmd *cobra.Command, withFlavor bool) {
 }
 
 // update builds a LayerUpdateRequest from the flags that were given.
-func (f *layerFlags) update() (client.LayerUpdateRequest, int, error) {
-	var req client.LayerUpdateRequest
+func (f *layerFlags) update() (deis.LayerUpdateRequest, int, error) {
+	var req deis.LayerUpdateRequest
 	n := 0
 	for _, yn := range []struct {
 		name string
@@ -78,7 +77,7 @@ func (c *cli) layersCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := client.LayerCreateRequest{ID: args[1], Flavor: args[2], Proxy: u.Proxy, Runtime: u.Runtime, SSHUser: f.sshUser}
+			req := deis.LayerCreateRequest{ID: args[1], Flavor: args[2], Proxy: u.Proxy, Runtime: u.Runtime, SSHUser: f.sshUser}
 			if u.SSHPort != nil {
 				req.SSHPort = *u.SSHPort
 			}
@@ -115,7 +114,7 @@ func (c *cli) layersListCmd() *cobra.Command {
 	return cmd
 }
 
-func (c *cli) layersTable(ls []client.Layer) {
+func (c *cli) layersTable(ls []deis.Layer) {
 	var rows [][]string
 	for _, l := range ls {
 		rows = append(rows, []string{l.ID, l.Flavor, yesNo(l.Proxy), yesNo(l.Runtime), l.SSHUser + ":" + strconv.Itoa(l.SSHPort)})
@@ -123,7 +122,7 @@ func (c *cli) layersTable(ls []client.Layer) {
 	c.table("no layers", []string{"ID", "FLAVOR", "PROXY", "RUNTIME", "SSH"}, rows)
 }
 
-func printLayer(w io.Writer, l client.Layer) {
+func printLayer(w io.Writer, l deis.Layer) {
 	fields(w, "formation", l.Formation, "id", l.ID, "flavor", l.Flavor,
 		"proxy", yesNo(l.Proxy), "runtime", yesNo(l.Runtime),
 		"ssh user", l.SSHUser, "ssh port", strconv.Itoa(l.SSHPort),

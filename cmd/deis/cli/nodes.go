@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"strconv"
 
@@ -30,7 +31,7 @@ func (c *cli) nodesScaleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			job, err := api.ScaleNodes(ctx, args[0], client.NodeScaleRequest(counts))
+			job, err := api.ScaleNodes(ctx, args[0], deis.NodeScaleRequest(counts))
 			if err != nil {
 				return err
 			}
@@ -52,7 +53,7 @@ func (c *cli) nodesCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			job, err := api.CreateNode(ctx, args[0], client.NodeCreateRequest{Layer: layer, Address: args[1]})
+			job, err := api.CreateNode(ctx, args[0], deis.NodeCreateRequest{Layer: layer, Address: args[1]})
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,7 @@ func (c *cli) nodesListCmd() *cobra.Command {
 			}
 			fetch := api.ListNodes
 			if refresh {
-				if err := c.reconcileNodes(ctx, api, args[0], client.NodeReconcileRequest{Adopt: adopt, Terminate: terminate}); err != nil {
+				if err := c.reconcileNodes(ctx, api, args[0], deis.NodeReconcileRequest{Adopt: adopt, Terminate: terminate}); err != nil {
 					return err
 				}
 				fetch = api.RefreshNodes
@@ -99,16 +100,16 @@ func (c *cli) nodesListCmd() *cobra.Command {
 
 // reconcileNodes runs the formation's cloud reconcile job and prints what it
 // found on stderr.
-func (c *cli) reconcileNodes(ctx context.Context, api *client.Client, formation string, req client.NodeReconcileRequest) error {
+func (c *cli) reconcileNodes(ctx context.Context, api *client.Client, formation string, req deis.NodeReconcileRequest) error {
 	job, err := api.ReconcileNodes(ctx, formation, req)
 	if err != nil {
 		return err
 	}
-	final, err := api.FollowJob(ctx, job.ID, func(l client.JobLine) { fmt.Fprintln(c.stderr, l.Text) })
+	final, err := api.FollowJob(ctx, job.ID, func(l deis.JobLine) { fmt.Fprintln(c.stderr, l.Text) })
 	if err != nil {
 		return err
 	}
-	if final.State == client.JobFailed {
+	if final.State == deis.JobFailed {
 		return fmt.Errorf("reconciling the nodes of %s: %s", formation, final.Error)
 	}
 	return nil
@@ -129,7 +130,7 @@ func (c *cli) nodesTrustCmd() *cobra.Command {
 		})
 }
 
-func (c *cli) nodesTable(ns []client.Node) {
+func (c *cli) nodesTable(ns []deis.Node) {
 	var rows [][]string
 	for _, n := range ns {
 		s := n.Status
@@ -231,7 +232,7 @@ func (c *cli) nodesSSHCmd() *cobra.Command {
 
 // showPlans prints what a converge would change, node by node; a node
 // that could not be planned makes the command fail after printing.
-func (c *cli) showPlans(plans []client.NodePlan) error {
+func (c *cli) showPlans(plans []deis.NodePlan) error {
 	if c.json {
 		return c.printJSON(plans)
 	}

@@ -3,11 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 	"io"
 	"strings"
-
-	"github.com/deis/deis/client"
-	"github.com/spf13/cobra"
 )
 
 func (c *cli) providersCommands() []*cobra.Command {
@@ -55,7 +54,7 @@ func (c *cli) providersInfoCmd() *cobra.Command {
 		})
 }
 
-func printProvider(w io.Writer, p client.Provider) {
+func printProvider(w io.Writer, p deis.Provider) {
 	fields(w, "id", p.ID, "type", p.Type, "owner", p.Owner,
 		"credentials", orDash(strings.Join(p.CredKeys, ", ")),
 		"created", fmtTime(p.Created), "updated", fmtTime(p.Updated))
@@ -85,7 +84,7 @@ func (c *cli) providersCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := api.CreateProvider(ctx, client.ProviderCreateRequest{ID: args[0], Type: typ, Creds: cm})
+			p, err := api.CreateProvider(ctx, deis.ProviderCreateRequest{ID: args[0], Type: typ, Creds: cm})
 			if err != nil {
 				return err
 			}

@@ -2,13 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/deis/deis/client"
-	"github.com/google/go-cmp/cmp"
 )
 
 // TestMultiValueFlagsOnTheWire checks "--creds K=V K=V" and "--params ...
@@ -268,7 +267,7 @@ func TestProvidersDiscoverUpdates(t *testing.T) {
 	}
 
 	out, errOut, code = e.run("--json", "providers:discover")
-	var p client.Provider
+	var p deis.Provider
 	if err := json.Unmarshal([]byte(out), &p); code != 0 || err != nil {
 		t.Fatalf("--json: exit %d, stdout %q, stderr %q: %v", code, out, errOut, err)
 	}

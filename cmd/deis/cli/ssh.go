@@ -4,20 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/deis/deis/client"
 )
 
 // sshArgs builds the ssh command line for info, with the private key and
 // known hosts files at keyFile and hostsFile ("" when the controller gave
 // no host key).
-func sshArgs(info client.NodeSSHInfo, keyFile, hostsFile string, command []string) ([]string, error) {
+func sshArgs(info deis.NodeSSHInfo, keyFile, hostsFile string, command []string) ([]string, error) {
 	host, port := hostPort(info)
 	if host == "" {
 		return nil, errors.New("the node has no address yet")
@@ -40,7 +39,7 @@ func sshArgs(info client.NodeSSHInfo, keyFile, hostsFile string, command []strin
 }
 
 // hostPort splits the node's address; the port defaults to 22.
-func hostPort(info client.NodeSSHInfo) (string, int) {
+func hostPort(info deis.NodeSSHInfo) (string, int) {
 	host, port := info.Address, info.Port
 	if h, p, err := net.SplitHostPort(info.Address); err == nil {
 		host = h
@@ -64,7 +63,7 @@ func knownHostsLine(host string, port int, hostKey string) string {
 
 // ssh runs the system ssh client against a node, passing the terminal
 // through, and ends the CLI with ssh's exit status.
-func (c *cli) ssh(ctx context.Context, info client.NodeSSHInfo, command []string) error {
+func (c *cli) ssh(ctx context.Context, info deis.NodeSSHInfo, command []string) error {
 	dir, err := os.MkdirTemp("", "deis-ssh-")
 	if err != nil {
 		return err

@@ -1,25 +1,24 @@
 package cli
 
 import (
-	"testing"
-
-	"github.com/deis/deis/client"
+	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
+	"testing"
 )
 
 func TestSSHArgs(t *testing.T) {
 	tests := []struct {
 		name  string
-		info  client.NodeSSHInfo
+		info  deis.NodeSSHInfo
 		hosts string
 		cmd   []string
 		want  []string
 	}{
-		{"defaults", client.NodeSSHInfo{Address: "10.0.0.5"}, "", nil,
+		{"defaults", deis.NodeSSHInfo{Address: "10.0.0.5"}, "", nil,
 			[]string{"-i", "K", "-o", "IdentitiesOnly=yes", "-p", "22", "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "root@10.0.0.5"}},
-		{"port in address, host key, command", client.NodeSSHInfo{Address: "10.0.0.5:2201", User: "ubuntu"}, "H", []string{"uptime", "-p"},
+		{"port in address, host key, command", deis.NodeSSHInfo{Address: "10.0.0.5:2201", User: "ubuntu"}, "H", []string{"uptime", "-p"},
 			[]string{"-i", "K", "-o", "IdentitiesOnly=yes", "-p", "2201", "-o", "UserKnownHostsFile=H", "-o", "StrictHostKeyChecking=yes", "ubuntu@10.0.0.5", "--", "uptime", "-p"}},
-		{"explicit port wins", client.NodeSSHInfo{Address: "h:2201", Port: 2222, User: "u"}, "", nil,
+		{"explicit port wins", deis.NodeSSHInfo{Address: "h:2201", Port: 2222, User: "u"}, "", nil,
 			[]string{"-i", "K", "-o", "IdentitiesOnly=yes", "-p", "2222", "-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no", "u@h"}},
 	}
 	for _, tt := range tests {
@@ -31,7 +30,7 @@ func TestSSHArgs(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
 	}
-	if _, err := sshArgs(client.NodeSSHInfo{}, "K", "", nil); err == nil {
+	if _, err := sshArgs(deis.NodeSSHInfo{}, "K", "", nil); err == nil {
 		t.Error("no address: no error")
 	}
 }

@@ -137,9 +137,7 @@ func (s *Server) listBuilds(c *gin.Context) {
 }
 
 var (
-	sha256RE      = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	gitSHARE      = regexp.MustCompile(`^[0-9a-f]{4,64}$`)
-	processTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	gitSHARE = regexp.MustCompile(`^[0-9a-f]{4,64}$`)
 )
 
 func validateBuild(b deis.BuildCreateRequest) error {
@@ -147,7 +145,7 @@ func validateBuild(b deis.BuildCreateRequest) error {
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return invalid("slug_url %q must be an http or https URL", b.SlugURL)
-	case !sha256RE.MatchString(b.SlugSHA256):
+	case !deis.ValidSHA256(b.SlugSHA256):
 		return invalid("slug_sha256 must be 64 lowercase hex digits")
 	case b.SHA != "" && !gitSHARE.MatchString(b.SHA):
 		return invalid("sha %q is not a git commit id", b.SHA)
@@ -157,7 +155,7 @@ func validateBuild(b deis.BuildCreateRequest) error {
 		return invalid("procfile must name at least one process type")
 	}
 	for typ, cmd := range b.Procfile {
-		if !processTypeRE.MatchString(typ) {
+		if !deis.ValidProcessType(typ) {
 			return invalid("process type %q must be a-z, 0-9, '_' or '-'", typ)
 		}
 		if strings.TrimSpace(cmd) == "" {

@@ -68,7 +68,7 @@ func (s *Server) uploadSlug(c *gin.Context) {
 func (s *Server) getSlug(c *gin.Context) {
 	name := c.Param("file")
 	sum := strings.TrimSuffix(name, ".tgz")
-	if !sha256RE.MatchString(sum) || s.cfg.SlugDir == "" {
+	if !deis.ValidSHA256(sum) || s.cfg.SlugDir == "" {
 		fail(c, notFound("slug %q not found", name))
 		return
 	}

@@ -17,7 +17,7 @@ import (
 type fakeJob struct {
 	mu     sync.Mutex
 	lines  []string
-	final  string
+	final  deis.JobState
 	polls  int
 	afters []int
 	waits  []string
@@ -51,8 +51,8 @@ func (f *fakeJob) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestFollowJob(t *testing.T) {
-	for _, final := range []string{deis.JobSucceeded, deis.JobFailed} {
-		t.Run(final, func(t *testing.T) {
+	for _, final := range []deis.JobState{deis.JobSucceeded, deis.JobFailed} {
+		t.Run(string(final), func(t *testing.T) {
 			f := &fakeJob{lines: []string{"one", "two", "three"}, final: final}
 			c := serve(t, "", f.ServeHTTP)
 			var got []string

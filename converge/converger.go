@@ -41,7 +41,7 @@ type Store interface {
 	GetApp(ctx context.Context, v store.Viewer, id string) (deis.App, error)
 	GetRelease(ctx context.Context, app string, version int) (deis.Release, error)
 	ListReleases(ctx context.Context, app string, p store.PageReq) ([]deis.Release, int, error)
-	SetReleaseStatus(ctx context.Context, app string, version int, status, errMsg string) error
+	SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error
 	GetBuild(ctx context.Context, app, uuid string) (deis.Build, error)
 	GetConfigVersion(ctx context.Context, app string, version int) (deis.Config, error)
 }
@@ -204,7 +204,7 @@ func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress
 	var targets []deis.Node
 	for _, n := range w.Nodes {
 		switch {
-		case ids == nil && n.Status.State == nodes.StateLost:
+		case ids == nil && n.Status.State == deis.NodeLost:
 			p.Printf("%s: skipped: its machine is gone (lost)", n.ID)
 		case ids == nil || contains(ids, n.ID):
 			targets = append(targets, n)
@@ -326,7 +326,7 @@ func (c *Converger) Plan(ctx context.Context, w World, ids []string) ([]NodeResu
 	}
 	var targets []deis.Node
 	for _, n := range w.Nodes {
-		if ids == nil && n.Status.State != nodes.StateLost || contains(ids, n.ID) {
+		if ids == nil && n.Status.State != deis.NodeLost || contains(ids, n.ID) {
 			targets = append(targets, n)
 		}
 	}

@@ -22,7 +22,7 @@ type Plan struct {
 func (p Plan) Next() []deis.Container {
 	out := append(slices.Clone(p.Keep), p.Start...)
 	for i := range out {
-		out[i].State = StateUp
+		out[i].State = deis.ContainerUp
 	}
 	sortContainers(out)
 	return out
@@ -60,7 +60,7 @@ func PlanRollout(nodes []string, all, cur []deis.Container, structure map[string
 		port := freePort(used, s.Node)
 		use(used, s.Node, port)
 		p.Start = append(p.Start, deis.Container{
-			Type: s.Type, Num: s.Num, Node: s.Node, Release: release, Port: port, State: StateStarting,
+			Type: s.Type, Num: s.Num, Node: s.Node, Release: release, Port: port, State: deis.ContainerStarting,
 		})
 	}
 	for i, c := range cur {
@@ -96,7 +96,7 @@ func sortContainers(cs []deis.Container) {
 }
 
 // withState returns cs with every state set to state.
-func withState(cs []deis.Container, state string) []deis.Container {
+func withState(cs []deis.Container, state deis.ContainerState) []deis.Container {
 	out := slices.Clone(cs)
 	for i := range out {
 		out[i].State = state

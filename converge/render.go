@@ -16,13 +16,6 @@ import (
 	"time"
 )
 
-// Container states in the store.
-const (
-	StateStarting = "starting" // new, not yet taking traffic
-	StateUp       = "up"       // healthy and behind the proxies
-	StateDraining = "draining" // out of the proxies, about to go
-)
-
 // Release is what a release's containers need: its build and its config.
 type Release struct {
 	Version int
@@ -149,7 +142,7 @@ func Sites(w World) ([]recipes.Site, error) {
 			s.Default = true
 		}
 		for _, c := range a.Containers {
-			if c.Type == recipes.WebType && c.State == StateUp {
+			if c.Type == deis.WebType && c.State == deis.ContainerUp {
 				s.Upstreams = append(s.Upstreams, net.JoinHostPort(addr[c.Node], strconv.Itoa(c.Port)))
 			}
 		}

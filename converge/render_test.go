@@ -20,10 +20,10 @@ func TestRender(t *testing.T) {
 	app := AppState{
 		App: deis.App{ID: "shop"},
 		Containers: []deis.Container{
-			{Type: "web", Num: 1, Release: 3, Node: "f-runtime-1", Port: 10001, State: StateUp},
-			{Type: "web", Num: 1, Release: 4, Node: "f-runtime-2", Port: 10001, State: StateStarting},
-			{Type: "worker", Num: 1, Release: 3, Node: "f-runtime-2", Port: 10002, State: StateUp},
-			{Type: "web", Num: 2, Release: 3, Node: "f-runtime-2", Port: 10003, State: StateDraining},
+			{Type: "web", Num: 1, Release: 3, Node: "f-runtime-1", Port: 10001, State: deis.ContainerUp},
+			{Type: "web", Num: 1, Release: 4, Node: "f-runtime-2", Port: 10001, State: deis.ContainerStarting},
+			{Type: "worker", Num: 1, Release: 3, Node: "f-runtime-2", Port: 10002, State: deis.ContainerUp},
+			{Type: "web", Num: 2, Release: 3, Node: "f-runtime-2", Port: 10003, State: deis.ContainerDraining},
 		},
 		Releases: map[int]Release{
 			3: {Version: 3, Build: build, Config: map[string]string{"A": "x=y \"q\""}},

@@ -69,7 +69,7 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 	p.Printf("rolling out v%d of %s: %d to start, %d to keep, %d to retire", release, appID, len(plan.Start), len(plan.Keep), len(plan.Retire))
 
 	// (a) Start the new containers beside the old.
-	starting := append(append(withState(plan.Keep, StateUp), withState(plan.Retire, StateUp)...), plan.Start...)
+	starting := append(append(withState(plan.Keep, deis.ContainerUp), withState(plan.Retire, deis.ContainerUp)...), plan.Start...)
 	if err := c.Store.ReplaceContainers(ctx, appID, starting); err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 		return fmt.Errorf("%w: v%d of %s: %s", ErrRolloutFailed, release, appID, why)
 	}
 	// (b) Switch the proxies.
-	switched := append(append(withState(plan.Keep, StateUp), withState(plan.Start, StateUp)...), withState(plan.Retire, StateDraining)...)
+	switched := append(append(withState(plan.Keep, deis.ContainerUp), withState(plan.Start, deis.ContainerUp)...), withState(plan.Retire, deis.ContainerDraining)...)
 	if err := c.Store.ReplaceContainers(ctx, appID, switched); err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func nodesWhere(w World, keep func(deis.Layer) bool) []string {
 	}
 	var out []string
 	for _, n := range w.Nodes {
-		if keep(layers[n.Layer]) && n.Status.State == "ready" {
+		if keep(layers[n.Layer]) && n.Status.State == deis.NodeReady {
 			out = append(out, n.ID)
 		}
 	}

@@ -43,7 +43,7 @@ func (c *Converger) Refresh(ctx context.Context, appID string) error {
 	}
 	var targets []deis.Node
 	for _, n := range all {
-		if n.Status.State != nodes.StateLost && slices.ContainsFunc(cs, func(k deis.Container) bool { return k.Node == n.ID }) {
+		if n.Status.State != deis.NodeLost && slices.ContainsFunc(cs, func(k deis.Container) bool { return k.Node == n.ID }) {
 			targets = append(targets, n)
 		}
 	}

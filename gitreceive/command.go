@@ -3,7 +3,7 @@ package gitreceive
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/deis/deis"
 	"strings"
 )
 
@@ -16,10 +16,8 @@ const (
 // errOnlyGit is the one-line answer to anything but git push and fetch.
 var errOnlyGit = errors.New("deis: only git push is served here")
 
-var appName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
 // validAppName reports whether name is a valid app name (a DNS label).
-func validAppName(name string) bool { return appName.MatchString(name) }
+func validAppName(name string) bool { return deis.ValidID(name) }
 
 // command is a parsed SSH exec request.
 type command struct {

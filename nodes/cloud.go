@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-// StateDraining is a node whose containers are moving elsewhere before it
-// is destroyed (a scale-down).
-const StateDraining = "draining"
-
 // cloud reports whether machines of provider type typ are made by a cloud:
 // they can exist without the store knowing, and are reconciled.
 func cloud(typ string) bool { return typ != deis.ProviderDocker && typ != deis.ProviderStatic }
@@ -141,13 +137,13 @@ func (m *Manager) Drain(ctx context.Context, f deis.Formation, want map[string]i
 		}
 		for _, node := range retiring(cur, n) {
 			switch node.Status.State {
-			case StateLost:
+			case deis.NodeLost:
 				continue // gone already: nothing to move, Scale removes it first
-			case StateDraining:
+			case deis.NodeDraining:
 				ids = append(ids, node.ID)
 				continue
 			}
-			node.Status.State, node.Status.Message = StateDraining, "its containers move before it is destroyed"
+			node.Status.State, node.Status.Message = deis.NodeDraining, "its containers move before it is destroyed"
 			if _, err := m.Store.UpdateNode(ctx, node); err != nil {
 				return ids, err
 			}
@@ -170,8 +166,8 @@ func (m *Manager) Undrain(ctx context.Context, ids []string) error {
 		} else if err != nil {
 			return err
 		}
-		if n.Status.State == StateDraining {
-			n.Status.State, n.Status.Message = StateReady, ""
+		if n.Status.State == deis.NodeDraining {
+			n.Status.State, n.Status.Message = deis.NodeReady, ""
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return err
 			}
@@ -183,11 +179,11 @@ func (m *Manager) Undrain(ctx context.Context, ids []string) error {
 // retiring returns the nodes of one layer that go when it shrinks to n:
 // lost and draining ones first, then the newest.
 func retiring(cur []deis.Node, n int) []deis.Node {
-	rank := func(s string) int {
+	rank := func(s deis.NodeState) int {
 		switch s {
-		case StateLost:
+		case deis.NodeLost:
 			return 0
-		case StateDraining:
+		case deis.NodeDraining:
 			return 1
 		}
 		return 2
@@ -326,7 +322,7 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []dei
 		if _, ok := sv.layers[n.Formation+"/"+n.Layer]; !ok {
 			continue
 		}
-		if atStart && n.Status.State == StateCreating {
+		if atStart && n.Status.State == deis.NodeCreating {
 			// The machine may run without the store knowing its id: find
 			// it by its node tag.
 			id := n.ProviderID
@@ -351,25 +347,25 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []dei
 		known[n.ProviderID] = true
 		mach, alive := live[n.ProviderID]
 		switch {
-		case !alive && n.Status.State != StateLost && n.Status.State != StateCreating:
+		case !alive && n.Status.State != deis.NodeLost && n.Status.State != deis.NodeCreating:
 			p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
 			m.Pool.Forget(n.ID)
-			n.Status = deis.NodeStatus{State: StateLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: deis.NodeLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
 			lostIn = append(lostIn, n.Formation)
-		case alive && n.Status.State == StateLost:
+		case alive && n.Status.State == deis.NodeLost:
 			// Seen again (a region that could not be listed before): it
 			// is checked before anything runs on it again.
 			p.Printf("%s: machine %s is back: marked unreachable until checked", n.ID, n.ProviderID)
-			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
-		case alive && !mach.Running && n.Status.State == StateReady:
+		case alive && !mach.Running && n.Status.State == deis.NodeReady:
 			p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
-			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "its machine is not running", Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is not running", Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return lostIn, err
 			}
@@ -421,7 +417,7 @@ func (m *Manager) adoptMachine(ctx context.Context, f deis.Formation, li layerIn
 	}
 	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: li.layer.ID, ProviderID: mach.ProviderID,
 		Address: net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort)), Public: mach.Public, Private: mach.Private,
-		Status: deis.NodeStatus{State: StateCreating}})
+		Status: deis.NodeStatus{State: deis.NodeCreating}})
 	if err != nil {
 		return deis.Node{}, err
 	}

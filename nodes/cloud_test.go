@@ -81,7 +81,7 @@ func (e *cloudEnv) restart() {
 }
 
 // node records a node of layer runtime with state and instance id.
-func (e *cloudEnv) node(t *testing.T, state, instance string) deis.Node {
+func (e *cloudEnv) node(t *testing.T, state deis.NodeState, instance string) deis.Node {
 	t.Helper()
 	n, err := e.st.CreateNode(context.Background(), deis.Node{Formation: "web", Layer: "runtime", ProviderID: instance,
 		Address: "203.0.113.1:22", Status: deis.NodeStatus{State: state}})
@@ -96,7 +96,7 @@ func (e *cloudEnv) instance(id, region, node string) {
 		Tags: map[string]string{"deis:controller": "ctl1", "deis:formation": "web", "deis:layer": "runtime", "deis:node": node}})
 }
 
-func (e *cloudEnv) state(t *testing.T, id string) string {
+func (e *cloudEnv) state(t *testing.T, id string) deis.NodeState {
 	t.Helper()
 	n, err := e.st.GetNode(context.Background(), id)
 	if err != nil {
@@ -114,10 +114,10 @@ func (e *cloudEnv) state(t *testing.T, id string) string {
 func TestReconcileCloud(t *testing.T) {
 	ctx := context.Background()
 	e := newCloudEnv(t, "ca-central-1")
-	kept := e.node(t, nodes.StateReady, "i-0kept")
+	kept := e.node(t, deis.NodeReady, "i-0kept")
 	e.instance("i-0kept", "ca-central-1", kept.ID)
-	gone := e.node(t, nodes.StateReady, "i-0gone")
-	creating := e.node(t, nodes.StateCreating, "")
+	gone := e.node(t, deis.NodeReady, "i-0gone")
+	creating := e.node(t, deis.NodeCreating, "")
 	e.instance("i-0half", "ca-central-1", creating.ID)
 	e.instance("i-0stray", "ca-central-1", "web-runtime-9")
 	e.instance("i-0other", "ca-central-1", "x")
@@ -132,7 +132,7 @@ func TestReconcileCloud(t *testing.T) {
 	if !slices.Equal(lost, []string{"web"}) {
 		t.Errorf("lost in %v, want [web]", lost)
 	}
-	for id, want := range map[string]string{kept.ID: nodes.StateReady, gone.ID: nodes.StateLost, creating.ID: "gone"} {
+	for id, want := range map[string]deis.NodeState{kept.ID: deis.NodeReady, gone.ID: deis.NodeLost, creating.ID: "gone"} {
 		if got := e.state(t, id); got != want {
 			t.Errorf("node %s is %s, want %s", id, got, want)
 		}
@@ -174,7 +174,7 @@ func TestReconcileCloud(t *testing.T) {
 	if _, err := e.mgr.ReconcileCloud(ctx, &e.f, nodes.Report, &p); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.state(t, gone.ID); got != nodes.StateUnreachable {
+	if got := e.state(t, gone.ID); got != deis.NodeUnreachable {
 		t.Errorf("a lost node whose machine is back is %s, want unreachable\n%s", got, p.String())
 	}
 
@@ -183,7 +183,7 @@ func TestReconcileCloud(t *testing.T) {
 	if _, err := e.mgr.ReconcileCloud(ctx, &e.f, nodes.Report, &p); err == nil || !strings.Contains(err.Error(), "may not call ec2:DescribeInstances") {
 		t.Errorf("reconcile with a refused list: %v", err)
 	}
-	if got := e.state(t, kept.ID); got != nodes.StateReady {
+	if got := e.state(t, kept.ID); got != deis.NodeReady {
 		t.Errorf("after a refused list the kept node is %s", got)
 	}
 }
@@ -193,10 +193,10 @@ func TestReconcileCloud(t *testing.T) {
 func TestDrain(t *testing.T) {
 	ctx := context.Background()
 	e := newCloudEnv(t, "eu-west-1")
-	n1 := e.node(t, nodes.StateReady, "i-1")
-	n2 := e.node(t, nodes.StateLost, "i-2")
-	n3 := e.node(t, nodes.StateReady, "i-3")
-	n4 := e.node(t, nodes.StateReady, "i-4")
+	n1 := e.node(t, deis.NodeReady, "i-1")
+	n2 := e.node(t, deis.NodeLost, "i-2")
+	n3 := e.node(t, deis.NodeReady, "i-3")
+	n4 := e.node(t, deis.NodeReady, "i-4")
 	for _, tc := range []struct {
 		want    int
 		drained []string
@@ -216,7 +216,7 @@ func TestDrain(t *testing.T) {
 		}
 		var got []string
 		for _, n := range []deis.Node{n1, n2, n3, n4} {
-			got = append(got, e.state(t, n.ID))
+			got = append(got, string(e.state(t, n.ID)))
 		}
 		if !slices.Equal(got, tc.states) {
 			t.Errorf("runtime=%d: states %v, want %v", tc.want, got, tc.states)
@@ -225,7 +225,7 @@ func TestDrain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := e.state(t, n2.ID); got != nodes.StateLost {
+	if got := e.state(t, n2.ID); got != deis.NodeLost {
 		t.Errorf("Undrain made the lost node %s", got)
 	}
 	if err := e.mgr.Undrain(ctx, []string{"web-runtime-99"}); err != nil {

@@ -34,7 +34,7 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 			return deis.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
 		}
 	}
-	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: layer, Address: addr, Status: deis.NodeStatus{State: StateCreating}})
+	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: layer, Address: addr, Status: deis.NodeStatus{State: deis.NodeCreating}})
 	if err != nil {
 		return deis.Node{}, err
 	}
@@ -93,7 +93,7 @@ func (m *Manager) DestroyAll(ctx context.Context, f deis.Formation, p Progress) 
 // Check refreshes the status of a node. A lost node stays lost: its
 // machine is gone, whatever answers at its old address.
 func (m *Manager) Check(ctx context.Context, f deis.Formation, n deis.Node) (deis.Node, error) {
-	if n.Status.State == StateLost {
+	if n.Status.State == deis.NodeLost {
 		return n, nil
 	}
 	li, err := m.layerInfo(ctx, f, n.Layer)
@@ -151,7 +151,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	running := map[string]bool{}
 	for _, mach := range machines {
 		n, ok := known[mach.Node]
-		if !ok || n.ProviderID != mach.ProviderID || n.Status.State == StateCreating {
+		if !ok || n.ProviderID != mach.ProviderID || n.Status.State == deis.NodeCreating {
 			m.Log.Warn("removing a node container the store does not track", "node", mach.Node, "container", shortID(mach.ProviderID))
 			if err := m.Providers.Docker.Destroy(ctx, mach.ProviderID); err != nil {
 				return err
@@ -173,16 +173,16 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	}
 	for _, n := range nodes {
 		switch {
-		case n.Status.State == StateCreating && m.isCloud(ctx, owner[n.Formation], n.Layer):
+		case n.Status.State == deis.NodeCreating && m.isCloud(ctx, owner[n.Formation], n.Layer):
 			// ReconcileCloud handles those: their machine may run.
-		case n.Status.State == StateCreating:
+		case n.Status.State == deis.NodeCreating:
 			m.Log.Warn("forgetting a node whose creation was interrupted", "node", n.ID)
 			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		case n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
 			m.Log.Warn("node container is gone: marking the node lost", "node", n.ID)
-			n.Status = deis.NodeStatus{State: StateLost, Message: "its container is gone"}
+			n.Status = deis.NodeStatus{State: deis.NodeLost, Message: "its container is gone"}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				return err
 			}

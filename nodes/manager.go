@@ -41,14 +41,6 @@ type Progress interface {
 	Printf(format string, a ...any)
 }
 
-// Node states.
-const (
-	StateCreating    = "creating"
-	StateReady       = "ready"
-	StateUnreachable = "unreachable"
-	StateLost        = "lost"
-)
-
 // Manager provisions, reaches, checks and destroys nodes.
 type Manager struct {
 	Store     Store
@@ -168,7 +160,7 @@ func (m *Manager) createNodes(ctx context.Context, f deis.Formation, li layerInf
 	var rows []deis.Node
 	var failed []string
 	for range count {
-		n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: li.layer.ID, Status: deis.NodeStatus{State: StateCreating}})
+		n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: li.layer.ID, Status: deis.NodeStatus{State: deis.NodeCreating}})
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("layer %s: %v", li.layer.ID, err))
 			continue
@@ -222,7 +214,7 @@ func (m *Manager) bringUp(ctx context.Context, f deis.Formation, li layerInfo, n
 	if err != nil {
 		return err
 	}
-	if n.Status.State != StateReady {
+	if n.Status.State != deis.NodeReady {
 		return errors.New(n.Status.Message)
 	}
 	p.Printf("%s: ready in %s", n.ID, time.Since(start).Round(100*time.Millisecond))
@@ -297,10 +289,10 @@ func (m *Manager) runner(li layerInfo, n deis.Node) recipes.Runner {
 func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.Node, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(m.StepTimeout, 10*time.Second))
 	defer cancel()
-	st := deis.NodeStatus{State: StateReady, Checked: time.Now()}
+	st := deis.NodeStatus{State: deis.NodeReady, Checked: time.Now()}
 	res, err := m.Pool.Run(ctx, m.target(li, n), `docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && echo docker; pgrep -x nginx >/dev/null && echo nginx; true`, nil)
 	if err != nil {
-		st.State, st.Message = StateUnreachable, err.Error()
+		st.State, st.Message = deis.NodeUnreachable, err.Error()
 	} else {
 		st.Reachable = true
 		out := string(res.Stdout)
@@ -314,11 +306,11 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.No
 			missing = append(missing, "nginx is not running")
 		}
 		if len(missing) > 0 {
-			st.State, st.Message = StateUnreachable, strings.Join(missing, "; ")
+			st.State, st.Message = deis.NodeUnreachable, strings.Join(missing, "; ")
 		}
 	}
-	if n.Status.State == StateDraining && st.State == StateReady {
-		st.State, st.Message = StateDraining, n.Status.Message // it is still going
+	if n.Status.State == deis.NodeDraining && st.State == deis.NodeReady {
+		st.State, st.Message = deis.NodeDraining, n.Status.Message // it is still going
 	}
 	n.Status = st
 	return m.Store.UpdateNode(ctx, n)
@@ -353,7 +345,7 @@ func (m *Manager) cleanup(prov Provider, n deis.Node) {
 			// Keep the node: its machine may still run, and the store must
 			// know it (nodes:destroy retries).
 			m.Log.Error("destroying a node that failed", "node", n.ID, "err", err)
-			n.Status = deis.NodeStatus{State: StateUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
+			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
 				m.Log.Error("recording a node that failed", "node", n.ID, "err", err)
 			}

@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,10 +41,6 @@ const DefaultHealthTimeout = 30 * time.Second
 // DefaultGrace is how long a new non-web container must keep running when
 // RuntimeState has no Grace.
 const DefaultGrace = 3 * time.Second
-
-// WebType is the one process type that takes traffic from the proxies and
-// is health-checked on its port, as on Heroku.
-const WebType = "web"
 
 // Name is the container's Docker name, deis-<app>-v<release>-<type>.<num>:
 // two releases of an app run side by side during a rollout.
@@ -184,7 +180,7 @@ func (r *Runtime) converge(ctx context.Context, steps []containerStep, slugErr m
 func (r *Runtime) healthResource(ctx context.Context, id string, s containerStep, h health, start time.Time) ResourceResult {
 	res := ResourceResult{Resource: "container:" + s.spec.Name(), Result: Changed, Message: s.reason}
 	var err error
-	if s.spec.Type == WebType {
+	if s.spec.Type == deis.WebType {
 		err = r.awaitHealthy(ctx, id, s.spec, h.timeout)
 	} else {
 		err = r.awaitRunning(ctx, id, h.grace)
@@ -284,15 +280,12 @@ func planRuntime(desired []ContainerSpec, existing []container.Summary) runtimeP
 	return p
 }
 
-var (
-	shaRE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
-)
+var ()
 
 // validateSpec says why a spec cannot be run, if it cannot.
 func validateSpec(c ContainerSpec) error {
 	switch {
-	case !nameRE.MatchString(c.App) || !nameRE.MatchString(c.Type):
+	case !deis.ValidID(c.App) || !deis.ValidProcessType(c.Type):
 		return fmt.Errorf("invalid app %q or process type %q", c.App, c.Type)
 	case c.Release < 0 || c.Num < 0:
 		return fmt.Errorf("invalid release %d or number %d", c.Release, c.Num)
@@ -300,7 +293,7 @@ func validateSpec(c ContainerSpec) error {
 		return fmt.Errorf("invalid port %d", c.Port)
 	case c.Image == "" || strings.TrimSpace(c.Command) == "":
 		return errors.New("no runner image or no command")
-	case !shaRE.MatchString(c.Slug.SHA256):
+	case !deis.ValidSHA256(c.Slug.SHA256):
 		return fmt.Errorf("invalid slug sha256 %q", c.Slug.SHA256)
 	case strings.ContainsRune(c.Command, 0):
 		return errors.New("command holds a NUL byte")

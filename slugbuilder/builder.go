@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"time"
 
@@ -128,10 +128,7 @@ func (e *BuildError) Error() string {
 // ErrTimeout is the error of a build that ran past the Builder's Timeout.
 var ErrTimeout = errors.New("build timed out")
 
-var (
-	appRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var ()
 
 // Build compiles req.Source into a slug. out receives the build's output
 // live, Heroku-style lines as printed ("-----> Go app detected"); the
@@ -139,11 +136,11 @@ var (
 // *BuildError; the container is removed in every case, on timeout and
 // cancellation too.
 func (b *Builder) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	if !appRE.MatchString(req.App) {
+	if !deis.ValidID(req.App) {
 		return Result{}, fmt.Errorf("app %q must be 1 to 63 of a-z, 0-9 and '-'", req.App)
 	}
 	for k := range req.Env {
-		if !envRE.MatchString(k) {
+		if !deis.ValidEnvName(k) {
 			return Result{}, fmt.Errorf("config var %q is not an environment variable name", k)
 		}
 	}

@@ -9,11 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/deis/deis"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -81,8 +81,6 @@ func SlugProcfile(r io.Reader) (map[string]string, error) {
 	}
 }
 
-var processTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // parseProcfile reads "type: command" lines; blank lines and # comments
 // are skipped.
 func parseProcfile(r io.Reader) (map[string]string, error) {
@@ -95,7 +93,7 @@ func parseProcfile(r io.Reader) (map[string]string, error) {
 		}
 		typ, cmd, ok := strings.Cut(line, ":")
 		typ, cmd = strings.TrimSpace(typ), strings.TrimSpace(cmd)
-		if !ok || !processTypeRE.MatchString(typ) || cmd == "" {
+		if !ok || !deis.ValidProcessType(typ) || cmd == "" {
 			return nil, fmt.Errorf("procfile line %q is not TYPE: COMMAND", line)
 		}
 		out[typ] = cmd

@@ -159,7 +159,7 @@ func observeApp(ctx context.Context, h handle, node, app string, obs []deis.Cont
 		if !seen {
 			// A container created after the look, or one a rollout is
 			// still starting, may not be on the node yet.
-			if c.Created.After(at) || c.State == "starting" {
+			if c.Created.After(at) || c.State == deis.ContainerStarting {
 				continue
 			}
 			o = deis.ContainerObservation{State: deis.ObservedMissing}

@@ -88,7 +88,7 @@ func TestFailRunningJobs(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Errorf("FailRunningJobs = %d, %v; want 2", n, err)
 	}
-	for i, want := range []string{deis.JobSucceeded, deis.JobFailed, deis.JobFailed} {
+	for i, want := range []deis.JobState{deis.JobSucceeded, deis.JobFailed, deis.JobFailed} {
 		j, err := s.GetJob(ctx, ids[i])
 		if err != nil || j.State != want || j.Finished == nil {
 			t.Errorf("job %d = %+v, %v; want %s and finished", i, j, err, want)

@@ -139,7 +139,7 @@ func (s *Store) Rollback(ctx context.Context, app string, version int, who strin
 
 // SetReleaseStatus records how a rollout went. Deployed supersedes the
 // release deployed before, in the same transaction.
-func (s *Store) SetReleaseStatus(ctx context.Context, app string, version int, status, errMsg string) error {
+func (s *Store) SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error {
 	switch status {
 	case deis.ReleasePending, deis.ReleaseDeployed, deis.ReleaseFailed, deis.ReleaseSuperseded:
 	default:

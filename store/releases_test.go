@@ -128,9 +128,10 @@ func TestReleaseStatus(t *testing.T) {
 	}
 	steps := []struct {
 		version             int
-		status, msg         string
+		status              deis.ReleaseStatus
+		msg                 string
 		wantErr             error
-		want1, want2, want3 string // statuses after the step
+		want1, want2, want3 deis.ReleaseStatus // statuses after the step
 	}{
 		{2, deis.ReleaseFailed, "boom", nil, "deployed", "failed", "pending"},
 		{3, deis.ReleaseDeployed, "", nil, "superseded", "failed", "deployed"},
@@ -144,8 +145,8 @@ func TestReleaseStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := []string{rs[2].Status, rs[1].Status, rs[0].Status}
-		if diff := cmp.Diff([]string{st.want1, st.want2, st.want3}, got); diff != "" {
+		got := []deis.ReleaseStatus{rs[2].Status, rs[1].Status, rs[0].Status}
+		if diff := cmp.Diff([]deis.ReleaseStatus{st.want1, st.want2, st.want3}, got); diff != "" {
 			t.Errorf("after v%d %s: statuses (-want +got):\n%s", st.version, st.status, diff)
 		}
 	}

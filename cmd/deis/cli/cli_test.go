@@ -122,7 +122,7 @@ func TestConfigSetInvalidSendsNothing(t *testing.T) {
 func TestJobFollowing(t *testing.T) {
 	tests := []struct {
 		name     string
-		final    string
+		final    deis.JobState
 		args     []string
 		wantCode int
 		wantOut  string

@@ -22,7 +22,7 @@ type fakeController struct {
 	config   map[string]string
 	version  int
 	jobLines []string
-	jobState string // the state the job ends in
+	jobState deis.JobState // the state the job ends in
 	polls    int
 	provs    map[string]deis.ProviderCreateRequest // by id, with its current credentials
 	srv      *httptest.Server

@@ -134,7 +134,7 @@ func (c *cli) nodesTable(ns []deis.Node) {
 	var rows [][]string
 	for _, n := range ns {
 		s := n.Status
-		rows = append(rows, []string{n.ID, n.Layer, orDash(n.Address), orDash(s.State),
+		rows = append(rows, []string{n.ID, n.Layer, orDash(n.Address), orDash(string(s.State)),
 			yesNo(s.Reachable), yesNo(s.Docker), yesNo(s.Nginx), orDash(n.Public)})
 	}
 	c.table("no nodes", []string{"ID", "LAYER", "ADDRESS", "STATE", "REACHABLE", "DOCKER", "NGINX", "HTTP"}, rows)
@@ -160,7 +160,7 @@ func (c *cli) nodesInfoCmd() *cobra.Command {
 				s := n.Status
 				fields(w, "id", n.ID, "formation", n.Formation, "layer", n.Layer, "num", strconv.Itoa(n.Num),
 					"provider id", n.ProviderID, "address", n.Address, "host key", n.HostKey,
-					"state", s.State, "reachable", yesNo(s.Reachable), "docker", yesNo(s.Docker),
+					"state", string(s.State), "reachable", yesNo(s.Reachable), "docker", yesNo(s.Docker),
 					"nginx", yesNo(s.Nginx), "message", s.Message, "checked", fmtTime(s.Checked),
 					"created", fmtTime(n.Created), "updated", fmtTime(n.Updated))
 			})

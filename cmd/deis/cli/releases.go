@@ -30,7 +30,7 @@ func (c *cli) releasesListCmd() *cobra.Command {
 			return c.show(rs, func(io.Writer) {
 				var rows [][]string
 				for _, r := range rs {
-					rows = append(rows, []string{"v" + strconv.Itoa(r.Version), r.Status, fmtTime(r.Created), r.Summary})
+					rows = append(rows, []string{"v" + strconv.Itoa(r.Version), string(r.Status), fmtTime(r.Created), r.Summary})
 				}
 				c.table("no releases", []string{"VERSION", "STATUS", "CREATED", "SUMMARY"}, rows)
 			})
@@ -59,7 +59,7 @@ func (c *cli) releasesInfoCmd() *cobra.Command {
 				return err
 			}
 			return c.show(r, func(w io.Writer) {
-				fields(w, "app", r.App, "version", "v"+strconv.Itoa(r.Version), "status", r.Status,
+				fields(w, "app", r.App, "version", "v"+strconv.Itoa(r.Version), "status", string(r.Status),
 					"build", orDash(r.Build), "config", "v"+strconv.Itoa(r.Config), "owner", r.Owner,
 					"summary", r.Summary, "error", r.Error, "created", fmtTime(r.Created))
 			})

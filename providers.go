@@ -1,0 +1,58 @@
+package deis
+
+import (
+	"time"
+)
+
+// Provider is a source of nodes. Its credentials are never returned: only
+// the names of the credentials it holds.
+type Provider struct {
+	ID       string    `json:"id"`
+	Owner    string    `json:"owner"`
+	Type     string    `json:"type"`
+	CredKeys []string  `json:"cred_keys"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+// Provider types.
+const (
+	ProviderStatic = "static"
+	ProviderDocker = "docker"
+	ProviderEC2    = "ec2"
+)
+
+// ProviderCreateRequest creates a provider.
+type ProviderCreateRequest struct {
+	ID    string            `json:"id"`
+	Type  string            `json:"type"`
+	Creds map[string]string `json:"creds,omitempty"`
+}
+
+// ProviderUpdateRequest merges credentials: a null value removes the key.
+type ProviderUpdateRequest struct {
+	Creds map[string]*string `json:"creds"`
+}
+
+// Flavor is a provider plus the parameters of the machines it makes.
+type Flavor struct {
+	ID       string            `json:"id"`
+	Owner    string            `json:"owner"`
+	Provider string            `json:"provider"`
+	Params   map[string]string `json:"params"`
+	Created  time.Time         `json:"created"`
+	Updated  time.Time         `json:"updated"`
+}
+
+// FlavorCreateRequest creates a flavor.
+type FlavorCreateRequest struct {
+	ID       string            `json:"id"`
+	Provider string            `json:"provider"`
+	Params   map[string]string `json:"params,omitempty"`
+}
+
+// FlavorUpdateRequest changes a flavor; params merge and a null removes a key.
+type FlavorUpdateRequest struct {
+	Provider *string            `json:"provider,omitempty"`
+	Params   map[string]*string `json:"params,omitempty"`
+}

@@ -3,12 +3,13 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/google/go-cmp/cmp"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 )
 
 // world is alice's formation "dev" with app "shop" at v2 (one build), and

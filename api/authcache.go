@@ -1,9 +1,10 @@
 package api
 
 import (
-	"github.com/deis/deis"
 	"sync"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // authCache remembers, briefly, which user a token belongs to, so that the

@@ -3,7 +3,6 @@ package api
 import (
 	"flag"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // BenchmarkEndpoints measures list and get endpoints through real HTTP on

@@ -2,18 +2,19 @@ package api
 
 import (
 	"encoding/json"
-	"github.com/deis/deis"
-	"github.com/deis/deis/converge"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/nodes/ec2"
-	"github.com/deis/deis/nodes/ec2/ec2test"
-	"github.com/deis/deis/store/storetest"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/converge"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/nodes/ec2"
+	"github.com/deis/deis/nodes/ec2/ec2test"
+	"github.com/deis/deis/store/storetest"
 )
 
 // newEC2API is a controller API whose ec2 providers talk to an in-process

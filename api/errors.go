@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 )
 
 // Error is an error with a user-safe message and an HTTP status.

@@ -2,10 +2,11 @@ package api
 
 import (
 	"errors"
+	"net/http"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
-	"net/http"
 )
 
 func (s *Server) listFlavors(c *gin.Context) {

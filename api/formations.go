@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
-	"net/http"
-	"regexp"
 )
 
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)

@@ -3,8 +3,9 @@ package api
 import (
 	"bytes"
 	"errors"
-	"github.com/deis/deis"
 	"testing"
+
+	"github.com/deis/deis"
 )
 
 // FuzzDecode feeds arbitrary bodies to the strict decoder of every request

@@ -3,15 +3,16 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/deis/deis"
-	"github.com/deis/deis/converge"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/store/storetest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/converge"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/store/storetest"
 )
 
 // testAPI is a controller API over a real store, reached through HTTP.

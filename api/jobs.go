@@ -3,14 +3,15 @@ package api
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 )
 
 // jobRunner runs long operations in the background, records their progress

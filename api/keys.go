@@ -2,12 +2,13 @@ package api
 
 import (
 	"errors"
+	"net/http"
+	"strings"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/ssh"
-	"net/http"
-	"strings"
 )
 
 func (s *Server) listKeys(c *gin.Context) {

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 )
 
 // NodeManager is what the API needs of the node manager.

@@ -3,11 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
-	"net/http"
 )
 
 // providerTypes are the provider types the controller knows, and whether

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 	"maps"
 	"net/http"
 	"net/url"
@@ -15,6 +12,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 )
 
 func (s *Server) getConfig(c *gin.Context) {

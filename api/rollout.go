@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
 	"github.com/deis/deis/recipes"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
-	"net/http"
-	"slices"
-	"strconv"
 )
 
 // Converger is what the API needs of the converger.

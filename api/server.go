@@ -7,14 +7,15 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
-	"github.com/gin-gonic/gin"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
+	"github.com/gin-gonic/gin"
 )
 
 // Config holds what the API needs from the controller.

@@ -4,14 +4,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/slugbuilder"
-	"github.com/gin-gonic/gin"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/slugbuilder"
+	"github.com/gin-gonic/gin"
 )
 
 // maxSlug bounds an uploaded slug.

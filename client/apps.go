@@ -3,12 +3,13 @@ package client
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // ListApps returns the apps the caller owns or collaborates on.

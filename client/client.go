@@ -10,12 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // DefaultTimeout bounds one ordinary request. Long polls add their wait.

@@ -3,8 +3,9 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"github.com/deis/deis"
 	"net/http"
+
+	"github.com/deis/deis"
 )
 
 // ListProviders returns the caller's providers.

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // MaxJobWait is the longest long poll the controller accepts.

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"github.com/deis/deis"
 	"net/http"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -6,11 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/nodes"
-	"github.com/deis/deis/recipes"
-	"github.com/deis/deis/store"
-	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +15,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // Paths on nodes.

@@ -2,9 +2,10 @@ package converge
 
 import (
 	"cmp"
+	"slices"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/formation"
-	"slices"
 )
 
 // FirstPort is the lowest host port app containers get on a node.

@@ -1,10 +1,11 @@
 package converge
 
 import (
+	"testing"
+
 	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"testing"
 )
 
 func ctr(typ string, num, rel int, node string, port int, state deis.ContainerState) deis.Container {

@@ -8,12 +8,13 @@ package converge
 import (
 	"cmp"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/recipes"
 	"net"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
 )
 
 // Release is what a release's containers need: its build and its config.

@@ -1,12 +1,13 @@
 package converge
 
 import (
-	"github.com/deis/deis"
-	"github.com/deis/deis/recipes"
-	"github.com/google/go-cmp/cmp"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestRender(t *testing.T) {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 )
 
 var admin = store.Viewer{Admin: true}

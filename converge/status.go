@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"time"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/recipes"
 	"github.com/deis/deis/store"
-	"slices"
-	"time"
 )
 
 // refreshTimeout bounds a refresh of one node: a node that does not answer

@@ -3,7 +3,6 @@ package e2e
 import (
 	"archive/tar"
 	"compress/gzip"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // helloSlug builds samples/hello-go into a slug: a tar.gz of the static

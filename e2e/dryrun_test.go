@@ -1,11 +1,12 @@
 package e2e
 
 import (
-	"github.com/deis/deis"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deis/deis"
 )
 
 // TestDryRun: --dry-run on config:set, scale, rollback and converge prints

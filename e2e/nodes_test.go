@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"github.com/deis/deis"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 func nodeIDs(ns []deis.Node) []string {

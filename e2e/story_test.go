@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"github.com/deis/deis"
-	"github.com/google/go-cmp/cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 )
 
 func ids[T any](items []T, id func(T) string) []string {

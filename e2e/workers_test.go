@@ -1,12 +1,13 @@
 package e2e
 
 import (
-	"github.com/deis/deis"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 // nodeDocker runs docker with args on a node (over deis nodes:ssh) and

@@ -3,8 +3,9 @@ package gitreceive
 import (
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 // The git services served, as run by `git <service> <repo>`.

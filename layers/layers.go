@@ -8,10 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"github.com/deis/deis"
-	"golang.org/x/crypto/ssh"
 	"regexp"
 	"strings"
+
+	"github.com/deis/deis"
+	"golang.org/x/crypto/ssh"
 )
 
 // Defaults for a new layer.

@@ -1,12 +1,13 @@
 package layers
 
 import (
+	"strings"
+	"testing"
+
 	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/crypto/ssh"
-	"strings"
-	"testing"
 )
 
 func ptr[T any](v T) *T { return &v }

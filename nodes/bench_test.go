@@ -3,12 +3,13 @@ package nodes
 import (
 	"context"
 	"fmt"
+	"testing"
+	"time"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
-	"testing"
-	"time"
 )
 
 type discard struct{}

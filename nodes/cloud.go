@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
 	"maps"
 	"net"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 )
 
 // cloud reports whether machines of provider type typ are made by a cloud:

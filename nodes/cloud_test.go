@@ -3,6 +3,12 @@ package nodes_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
 	"github.com/deis/deis"
 	"github.com/deis/deis/layers"
 	"github.com/deis/deis/nodes"
@@ -10,11 +16,6 @@ import (
 	"github.com/deis/deis/nodes/ec2/ec2test"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
-	"slices"
-	"strings"
-	"sync"
-	"testing"
-	"time"
 )
 
 // lines collects progress lines.

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 )
 
 // Adopt makes an existing host a node of layer (the static provider): the

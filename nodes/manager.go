@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/recipes"
-	"github.com/deis/deis/store"
-	"golang.org/x/crypto/ssh"
-	"golang.org/x/sync/errgroup"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/store"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is what the node manager needs of the store.

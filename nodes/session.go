@@ -3,11 +3,12 @@ package nodes
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/pkg/sftp"
 	"io"
 	"os"
 	"path"
+
+	"github.com/deis/deis"
+	"github.com/pkg/sftp"
 )
 
 // Session reaches one node over its pooled SSH connection: commands and

@@ -9,12 +9,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 // saveSlug writes r to dir/<sha256>.tgz (through a temp file and a rename,

@@ -3,10 +3,11 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/deis/deis/store"
 	"sync"
 	"testing"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/store"
 )
 
 // run calls f(i) for i in [0, n) concurrently and fails on any error.

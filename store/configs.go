@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
 	"strconv"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 func configLabel(app string, version int) string { return label("config", app, strconv.Itoa(version)) }

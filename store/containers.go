@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 const containerCols = "app, proc_type, num, release, node, port, state, health, created, observed, exit_code, restarts, died, checked"

@@ -2,9 +2,9 @@ package store_test
 
 import (
 	"context"
-	"github.com/deis/deis"
 	"testing"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
 	"github.com/google/go-cmp/cmp"

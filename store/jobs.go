@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/deis/deis"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 const jobCols = "id, kind, target, owner, state, error, created, finished"

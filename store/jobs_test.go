@@ -3,10 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
-	"github.com/deis/deis"
 	"regexp"
 	"testing"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
 	"github.com/google/go-cmp/cmp"

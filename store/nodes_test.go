@@ -2,10 +2,10 @@ package store_test
 
 import (
 	"context"
-	"github.com/deis/deis"
 	"testing"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
 	"github.com/google/go-cmp/cmp"

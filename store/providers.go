@@ -3,8 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 // label names what a sealed value is, binding it to its row.

@@ -2,10 +2,10 @@ package store_test
 
 import (
 	"context"
-	"github.com/deis/deis"
 	"regexp"
 	"testing"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/google/go-cmp/cmp"
 )

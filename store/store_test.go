@@ -3,13 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
-	"github.com/deis/deis"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
 	"github.com/google/go-cmp/cmp/cmpopts"

@@ -3,8 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
 	"time"
+
+	"github.com/deis/deis"
 )
 
 const userCols = "u.username, u.email, u.admin, u.created"

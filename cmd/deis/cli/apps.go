@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"strconv"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
 )

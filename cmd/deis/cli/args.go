@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/spf13/cobra"
 	"strconv"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 )
 
 // exactArgs, rangeArgs and minArgs check the number of positional

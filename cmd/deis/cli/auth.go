@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
 )

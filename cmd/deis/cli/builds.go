@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"os"
 	"strconv"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
 )

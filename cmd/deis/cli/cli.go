@@ -9,11 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
 )

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"github.com/deis/deis"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
 )
 

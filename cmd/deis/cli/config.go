@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/spf13/cobra"
 	"io"
 	"strconv"
+
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 )
 
 func (c *cli) configCommands() []*cobra.Command {

@@ -4,10 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/spf13/cobra"
 	"io"
 	"slices"
+
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 )
 
 func (c *cli) containersCommands() []*cobra.Command {

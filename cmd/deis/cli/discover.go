@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/deis/deis"
 	"github.com/deis/deis/client"
 	"github.com/spf13/cobra"
 )

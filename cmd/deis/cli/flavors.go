@@ -3,9 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+
 	"github.com/deis/deis"
 	"github.com/spf13/cobra"
-	"io"
 )
 
 func (c *cli) flavorsCommands() []*cobra.Command {

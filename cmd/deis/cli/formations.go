@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+
 	"github.com/deis/deis"
 	"github.com/spf13/cobra"
-	"io"
 )
 
 func (c *cli) formationsCommands() []*cobra.Command {

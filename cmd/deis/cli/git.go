@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
 	"net/url"
 	"os/exec"
 	"strings"
+
+	"github.com/deis/deis"
 )
 
 // remoteName is the git remote that apps:create adds.

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 )
 
 // defaultKeys are the public keys keys:add tries, in order, under ~/.ssh.

@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/deis/deis"
-	"github.com/spf13/cobra"
 	"io"
 	"strings"
+
+	"github.com/deis/deis"
+	"github.com/spf13/cobra"
 )
 
 func (c *cli) providersCommands() []*cobra.Command {

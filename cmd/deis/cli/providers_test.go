@@ -2,12 +2,13 @@ package cli
 
 import (
 	"encoding/json"
-	"github.com/deis/deis"
-	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deis/deis"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestMultiValueFlagsOnTheWire checks "--creds K=V K=V" and "--params ...

@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"testing"
+
 	"github.com/deis/deis"
 	"github.com/google/go-cmp/cmp"
-	"testing"
 )
 
 func TestSSHArgs(t *testing.T) {

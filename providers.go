@@ -56,3 +56,23 @@ type FlavorUpdateRequest struct {
 	Provider *string            `json:"provider,omitempty"`
 	Params   map[string]*string `json:"params,omitempty"`
 }
+
+// Apply changes f as r says: a new provider, and params merged (a nil
+// value removes the param).
+func (r FlavorUpdateRequest) Apply(f *Flavor) {
+	if r.Provider != nil {
+		f.Provider = *r.Provider
+	}
+	params := make(map[string]string, len(f.Params)+len(r.Params))
+	for k, v := range f.Params {
+		params[k] = v
+	}
+	for k, v := range r.Params {
+		if v == nil {
+			delete(params, k)
+		} else {
+			params[k] = *v
+		}
+	}
+	f.Params = params
+}

@@ -80,7 +80,10 @@ func (s *Server) updateFlavor(c *gin.Context) {
 			return
 		}
 	}
-	f, err := s.store.UpdateFlavor(ctx, owner, c.Param("id"), req)
+	f, err := s.store.UpdateFlavor(ctx, owner, c.Param("id"), func(f *deis.Flavor) error {
+		req.Apply(f)
+		return nil
+	})
 	if err != nil {
 		fail(c, err)
 		return

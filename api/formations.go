@@ -216,22 +216,20 @@ func (s *Server) updateLayer(c *gin.Context) {
 	}
 	f := formationOf(c)
 	ctx := c.Request.Context()
-	l, err := s.store.GetLayer(ctx, f.ID, c.Param("layer"))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if _, err := layers.Update(l, req); err != nil {
-		fail(c, invalid("%s", err))
-		return
-	}
 	if req.Flavor != nil {
 		if _, err := s.flavorType(ctx, f.Owner, *req.Flavor); err != nil {
 			fail(c, err)
 			return
 		}
 	}
-	l, err = s.store.UpdateLayer(ctx, f.ID, l.ID, req)
+	l, err := s.store.UpdateLayer(ctx, f.ID, c.Param("layer"), func(l *deis.Layer) error {
+		updated, err := layers.Update(*l, req)
+		if err != nil {
+			return invalid("%s", err)
+		}
+		*l = updated
+		return nil
+	})
 	if err != nil {
 		fail(c, err)
 		return

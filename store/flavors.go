@@ -90,9 +90,10 @@ func (s *Store) ListFlavors(ctx context.Context, owner string, p PageReq) ([]dei
 	return fs, total, nil
 }
 
-// UpdateFlavor changes a flavor's provider (which must exist) and merges
-// its params: a nil value removes the param.
-func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, req deis.FlavorUpdateRequest) (deis.Flavor, error) {
+// UpdateFlavor changes a flavor with mutate, in one transaction: mutate
+// gets the flavor as stored and its error aborts the update. A changed
+// provider must exist.
+func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, mutate func(*deis.Flavor) error) (deis.Flavor, error) {
 	var f deis.Flavor
 	err := s.inTx(ctx, func(h handle) error {
 		var err error
@@ -100,13 +101,16 @@ func (s *Store) UpdateFlavor(ctx context.Context, owner, id string, req deis.Fla
 		if err != nil {
 			return err
 		}
-		if req.Provider != nil {
-			if err := lockProvider(ctx, h, owner, *req.Provider); err != nil {
+		provider := f.Provider
+		if err := mutate(&f); err != nil {
+			return err
+		}
+		f.Owner, f.ID = owner, id
+		if f.Provider != provider {
+			if err := lockProvider(ctx, h, owner, f.Provider); err != nil {
 				return err
 			}
-			f.Provider = *req.Provider
 		}
-		f.Params = merge(f.Params, req.Params)
 		f.Updated = now()
 		_, err = h.exec(ctx, "UPDATE flavors SET provider = ?, params = ?, updated = ? WHERE owner = ? AND id = ?",
 			f.Provider, encodeJSON(f.Params), micros(f.Updated), owner, id)

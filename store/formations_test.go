@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/deis/deis"
+	"github.com/deis/deis/layers"
 	"github.com/deis/deis/store"
 	"github.com/deis/deis/store/storetest"
 	"github.com/google/go-cmp/cmp"
@@ -117,15 +118,15 @@ func TestLayers(t *testing.T) {
 	_, err = s.LayerPrivateKey(ctx, "dev", "nope")
 	wantErr(t, "LayerPrivateKey(unknown)", err, store.ErrNotFound)
 
-	up, err := s.UpdateLayer(ctx, "dev", "proxy", deis.LayerUpdateRequest{Runtime: ptr(true), SSHPort: ptr(22)})
+	up, err := s.UpdateLayer(ctx, "dev", "proxy", layerPatch(deis.LayerUpdateRequest{Runtime: ptr(true), SSHPort: ptr(22)}))
 	want := proxy
 	want.Runtime, want.SSHPort = true, 22
 	if diff := cmp.Diff(want, up, ignoreTimes); err != nil || diff != "" {
 		t.Errorf("UpdateLayer: %v (-want +got):\n%s", err, diff)
 	}
-	_, err = s.UpdateLayer(ctx, "dev", "proxy", deis.LayerUpdateRequest{Flavor: ptr("nope")})
+	_, err = s.UpdateLayer(ctx, "dev", "proxy", layerPatch(deis.LayerUpdateRequest{Flavor: ptr("nope")}))
 	wantErr(t, "UpdateLayer to unknown flavor", err, store.ErrNotFound)
-	_, err = s.UpdateLayer(ctx, "dev", "nope", deis.LayerUpdateRequest{})
+	_, err = s.UpdateLayer(ctx, "dev", "nope", layerPatch(deis.LayerUpdateRequest{}))
 	wantErr(t, "UpdateLayer(unknown)", err, store.ErrNotFound)
 
 	ls, total, err := s.ListLayers(ctx, "dev", store.PageReq{})
@@ -134,4 +135,13 @@ func TestLayers(t *testing.T) {
 	}
 	wantErr(t, "DeleteLayer", s.DeleteLayer(ctx, "dev", "proxy"), nil)
 	wantErr(t, "DeleteLayer again", s.DeleteLayer(ctx, "dev", "proxy"), store.ErrNotFound)
+}
+
+// layerPatch is a mutator applying req, as the API's is.
+func layerPatch(req deis.LayerUpdateRequest) func(*deis.Layer) error {
+	return func(l *deis.Layer) error {
+		u, err := layers.Update(*l, req)
+		*l = u
+		return err
+	}
 }

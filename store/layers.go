@@ -96,9 +96,10 @@ func (s *Store) ListLayers(ctx context.Context, formation string, p PageReq) ([]
 	return ls, total, nil
 }
 
-// UpdateLayer changes the fields of a layer that req sets. A new flavor
+// UpdateLayer changes a layer with mutate, in one transaction: mutate gets
+// the layer as stored and its error aborts the update. A changed flavor
 // must exist.
-func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req deis.LayerUpdateRequest) (deis.Layer, error) {
+func (s *Store) UpdateLayer(ctx context.Context, formation, id string, mutate func(*deis.Layer) error) (deis.Layer, error) {
 	var l deis.Layer
 	err := s.inTx(ctx, func(h handle) error {
 		var err error
@@ -106,16 +107,16 @@ func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req deis.
 		if err != nil {
 			return err
 		}
-		if req.Flavor != nil {
-			if err := lockFlavor(ctx, h, formation, *req.Flavor); err != nil {
+		flavor := l.Flavor
+		if err := mutate(&l); err != nil {
+			return err
+		}
+		l.Formation, l.ID = formation, id
+		if l.Flavor != flavor {
+			if err := lockFlavor(ctx, h, formation, l.Flavor); err != nil {
 				return err
 			}
-			l.Flavor = *req.Flavor
 		}
-		setIf(&l.Proxy, req.Proxy)
-		setIf(&l.Runtime, req.Runtime)
-		setIf(&l.SSHUser, req.SSHUser)
-		setIf(&l.SSHPort, req.SSHPort)
 		l.Updated = now()
 		_, err = h.exec(ctx, "UPDATE layers SET flavor = ?, proxy = ?, runtime = ?, ssh_user = ?, ssh_port = ?, updated = ?"+
 			" WHERE formation = ? AND id = ?", l.Flavor, l.Proxy, l.Runtime, l.SSHUser, l.SSHPort, micros(l.Updated), formation, id)
@@ -125,12 +126,6 @@ func (s *Store) UpdateLayer(ctx context.Context, formation, id string, req deis.
 		return deis.Layer{}, fmt.Errorf("updating layer %q of formation %q: %w", id, formation, dbErr(err))
 	}
 	return l, nil
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }
 
 // DeleteLayer removes a layer and its nodes.

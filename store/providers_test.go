@@ -102,8 +102,8 @@ func TestFlavors(t *testing.T) {
 			}
 		})
 	}
-	f, err := s.UpdateFlavor(ctx, "alice", "big", deis.FlavorUpdateRequest{
-		Provider: ptr("p2"), Params: map[string]*string{"size": nil, "image": ptr("ubuntu")}})
+	f, err := s.UpdateFlavor(ctx, "alice", "big", flavorPatch(deis.FlavorUpdateRequest{
+		Provider: ptr("p2"), Params: map[string]*string{"size": nil, "image": ptr("ubuntu")}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +111,9 @@ func TestFlavors(t *testing.T) {
 	if diff := cmp.Diff(want, f, ignoreTimes); diff != "" {
 		t.Errorf("UpdateFlavor (-want +got):\n%s", diff)
 	}
-	_, err = s.UpdateFlavor(ctx, "alice", "big", deis.FlavorUpdateRequest{Provider: ptr("nope")})
+	_, err = s.UpdateFlavor(ctx, "alice", "big", flavorPatch(deis.FlavorUpdateRequest{Provider: ptr("nope")}))
 	wantErr(t, "UpdateFlavor to unknown provider", err, store.ErrNotFound)
-	_, err = s.UpdateFlavor(ctx, "alice", "nope", deis.FlavorUpdateRequest{})
+	_, err = s.UpdateFlavor(ctx, "alice", "nope", flavorPatch(deis.FlavorUpdateRequest{}))
 	wantErr(t, "UpdateFlavor(unknown)", err, store.ErrNotFound)
 	fs, total, err := s.ListFlavors(ctx, "alice", store.PageReq{})
 	if err != nil || total != 2 || len(fs) != 2 || fs[0].ID != "big" || fs[1].ID != "f1" {
@@ -130,4 +130,12 @@ func TestFlavors(t *testing.T) {
 	wantErr(t, "DeleteProvider(p2) again", s.DeleteProvider(ctx, "alice", "p2"), store.ErrNotFound)
 	wantErr(t, "DeleteFormation", s.DeleteFormation(ctx, "dev"), nil)
 	wantErr(t, "DeleteFlavor(f1) once unused", s.DeleteFlavor(ctx, "alice", "f1"), nil)
+}
+
+// flavorPatch is a mutator applying req, as the API's is.
+func flavorPatch(req deis.FlavorUpdateRequest) func(*deis.Flavor) error {
+	return func(f *deis.Flavor) error {
+		req.Apply(f)
+		return nil
+	}
 }

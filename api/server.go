@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deis/deis"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -31,8 +32,11 @@ type Config struct {
 	// means the host of each request with GitPort.
 	GitHost string
 	GitPort int
-	// SlugDir is where the controller stores slugs (<sha256>.tgz).
-	SlugDir string
+	// Slugs is the controller's slug store.
+	Slugs slugs.Store
+	// BaseURL is where users and nodes reach the API (--advertise); empty
+	// means each request's own scheme and host.
+	BaseURL string
 	// TokenTTL is how long a login token lives.
 	TokenTTL time.Duration
 	// Now is the clock; nil means time.Now.

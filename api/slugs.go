@@ -1,17 +1,13 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/slugbuilder"
+	"github.com/deis/deis/slugs"
 	"github.com/gin-gonic/gin"
 )
 
@@ -21,62 +17,45 @@ const maxSlug = 2 << 30
 // uploadSlug stores a slug (the request body, a tar.gz of /app) under its
 // sha256 and answers where it is and the Procfile it holds.
 func (s *Server) uploadSlug(c *gin.Context) {
-	if s.cfg.SlugDir == "" {
+	if s.cfg.Slugs.Dir == "" {
 		fail(c, notAvailable("storing slugs"))
 		return
 	}
-	if err := os.MkdirAll(s.cfg.SlugDir, 0o700); err != nil {
-		fail(c, err)
-		return
-	}
-	tmp, err := os.CreateTemp(s.cfg.SlugDir, "upload-*")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
+	var procfile map[string]string
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxSlug)
-	size, err := io.Copy(io.MultiWriter(tmp, h), body)
+	sum, size, err := s.cfg.Slugs.Put(body, func(f *os.File) (err error) {
+		if procfile, err = slugbuilder.SlugProcfile(f); err != nil {
+			return invalid("the slug is not a tar.gz of an app: %s", err)
+		}
+		return nil
+	})
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		fail(c, err)
-		return
-	}
-	procfile, err := slugbuilder.SlugProcfile(tmp)
-	if err != nil {
-		fail(c, invalid("the slug is not a tar.gz of an app: %s", err))
-		return
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.SlugDir, sum+".tgz")); err != nil {
-		fail(c, err)
-		return
+	c.JSON(http.StatusCreated, deis.Slug{URL: slugs.URL(s.baseURL(c), appOf(c).ID, sum), SHA256: sum, Size: size, Procfile: procfile})
+}
+
+// baseURL is where users and nodes reach the API: the advertised URL, else
+// this request's scheme and host.
+func (s *Server) baseURL(c *gin.Context) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
 	}
 	scheme := "http"
 	if c.Request.TLS != nil {
 		scheme = "https"
 	}
-	url := fmt.Sprintf("%s://%s/v1/apps/%s/slugs/%s.tgz", scheme, c.Request.Host, appOf(c).ID, sum)
-	c.JSON(http.StatusCreated, deis.Slug{URL: url, SHA256: sum, Size: size, Procfile: procfile})
+	return scheme + "://" + c.Request.Host
 }
 
 // getSlug serves a stored slug to users who can see the app.
 func (s *Server) getSlug(c *gin.Context) {
 	name := c.Param("file")
 	sum := strings.TrimSuffix(name, ".tgz")
-	if !deis.ValidSHA256(sum) || s.cfg.SlugDir == "" {
+	if s.cfg.Slugs.Dir == "" || !s.cfg.Slugs.Has(sum) {
 		fail(c, notFound("slug %q not found", name))
 		return
 	}
-	p := filepath.Join(s.cfg.SlugDir, sum+".tgz")
-	if _, err := os.Stat(p); err != nil {
-		fail(c, notFound("slug %q not found", name))
-		return
-	}
-	c.File(p)
+	c.File(s.cfg.Slugs.Path(sum))
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,15 +18,14 @@ import (
 	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/recipes"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 	"golang.org/x/sync/errgroup"
 )
 
-// Paths on nodes.
-const (
-	AgentPath = "/var/lib/deis/bin/deis-node"
-	SlugDir   = "/var/lib/deis/slugs"
-)
+// AgentPath is where the node agent is installed on nodes; slugs go to
+// the node's slug cache, recipes.SlugDir.
+const AgentPath = "/var/lib/deis/bin/deis-node"
 
 // Store is what the converger needs of the store.
 type Store interface {
@@ -70,9 +68,9 @@ type Converger struct {
 	Images   Images
 	// Agent is the path of the deis-node binary the controller uploads.
 	Agent string
-	// Slugs is the controller's slug directory: <sha256>.tgz files it
-	// uploads to the nodes that need them.
-	Slugs         string
+	// Slugs is the controller's slug store: it uploads slugs to the nodes
+	// that need them.
+	Slugs         slugs.Store
 	Log           *slog.Logger
 	Parallel      int
 	Drain         time.Duration
@@ -426,7 +424,7 @@ func preflight(agent, image string, slugs []string, verb string) string {
 		fmt.Fprintf(&b, "test -f %s && facts=\"$facts\nimagefile\"; fi\n", archivePath(image))
 	}
 	for _, sum := range slugs {
-		fmt.Fprintf(&b, "test -f %s/%s.tgz || { facts=\"$facts\nmissing %s\"; ok=0; }\n", SlugDir, sum, sum)
+		fmt.Fprintf(&b, "test -f %s || { facts=\"$facts\nmissing %s\"; ok=0; }\n", recipes.SlugPath(recipes.SlugDir, sum), sum)
 	}
 	fmt.Fprintf(&b, "[ $ok = 1 ] && exec %s %s\nprintf '%%s\\n' \"$facts\"\nexit %d\n", AgentPath, verb, preflightMissing)
 	return b.String()
@@ -529,7 +527,7 @@ func (c *Converger) localSlugs(specs []recipes.ContainerSpec) []string {
 		if !validSum(sum) || slices.Contains(out, sum) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(c.Slugs, sum+".tgz")); err == nil {
+		if c.Slugs.Has(sum) {
 			out = append(out, sum)
 		}
 	}
@@ -539,11 +537,11 @@ func (c *Converger) localSlugs(specs []recipes.ContainerSpec) []string {
 // uploadSlugs copies the named slugs to the node.
 func (c *Converger) uploadSlugs(ctx context.Context, s *nodes.Session, sums []string) error {
 	for _, sum := range sums {
-		f, err := os.Open(filepath.Join(c.Slugs, sum+".tgz"))
+		f, err := c.Slugs.Open(sum)
 		if err != nil {
 			return err
 		}
-		err = s.Upload(ctx, SlugDir+"/"+sum+".tgz", f, 0o644)
+		err = s.Upload(ctx, recipes.SlugPath(recipes.SlugDir, sum), f, 0o644)
 		f.Close()
 		if err != nil {
 			return err

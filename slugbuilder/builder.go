@@ -58,9 +58,8 @@ type Builder struct {
 	// node_modules). It must be a path on the Docker engine's host. Empty:
 	// builds start cold every time.
 	CacheDir string
-	// SlugDir is where Build writes slugs, as <sha256>.tgz (the layout of
-	// the controller's slug store). Empty: os.TempDir(). The file is the
-	// caller's to keep or remove.
+	// SlugDir is the slug store (package slugs) Build writes slugs to.
+	// Empty: os.TempDir(). The file is the caller's to keep or remove.
 	SlugDir string
 	// CABundle is the CA bundle builds trust (default DefaultCABundle, the
 	// host's; when that is missing the builder image's own is kept), and

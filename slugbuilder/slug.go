@@ -5,49 +5,25 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/deis/deis"
+	"github.com/deis/deis/slugs"
 )
 
-// saveSlug writes r to dir/<sha256>.tgz (through a temp file and a rename,
-// so the name never holds a partial slug) and returns its path, sha256 and
-// size.
+// saveSlug stores r in the slug store in dir and returns its path, sha256
+// and size.
 func saveSlug(dir string, r io.Reader) (p, sum string, size int64, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", 0, fmt.Errorf("saving slug: %w", err)
+	st := slugs.Store{Dir: dir}
+	if sum, size, err = st.Put(r, nil); err != nil {
+		return "", "", 0, err
 	}
-	f, err := os.CreateTemp(dir, ".slug-*.tgz")
-	if err != nil {
-		return "", "", 0, fmt.Errorf("saving slug: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	h := sha256.New()
-	if size, err = io.Copy(io.MultiWriter(f, h), r); err != nil {
-		return "", "", 0, fmt.Errorf("saving slug: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return "", "", 0, fmt.Errorf("saving slug: %w", err)
-	}
-	sum = hex.EncodeToString(h.Sum(nil))
-	p = filepath.Join(dir, sum+".tgz")
-	if err = os.Rename(f.Name(), p); err != nil {
-		return "", "", 0, fmt.Errorf("saving slug: %w", err)
-	}
-	return p, sum, size, nil
+	return st.Path(sum), sum, size, nil
 }
 
 // slugProcfile reads the Procfile at the root of the slug at p (an empty

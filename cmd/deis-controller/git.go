@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/api"
 	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/slugbuilder"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 )
 
@@ -61,7 +60,7 @@ type deployer struct {
 	st      *store.Store
 	api     *api.Server
 	builder *slugbuilder.Builder
-	slugs   string
+	slugs   slugs.Store
 	base    string // the API's URL, for slug URLs
 	keep    int    // slugs kept per app
 	log     *slog.Logger
@@ -92,7 +91,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 	fmt.Fprintf(out, "       Built in %s\n", built.Sub(start).Round(100*time.Millisecond))
 	b := deis.Build{
 		App: p.App, Owner: p.User, SHA: p.New, SlugSize: res.Size, SlugSHA256: res.SHA256,
-		SlugURL:  d.base + "/v1/apps/" + p.App + "/slugs/" + res.SHA256 + ".tgz",
+		SlugURL:  slugs.URL(d.base, p.App, res.SHA256),
 		Procfile: res.Procfile, Buildpack: res.Buildpack,
 	}
 	fmt.Fprintln(out, "-----> Launching...")
@@ -123,12 +122,13 @@ func (d *deployer) pruneSlugs(ctx context.Context, app string) {
 		kept[b.SlugSHA256] = true
 	}
 	for _, b := range builds[d.keep:] {
-		if kept[b.SlugSHA256] || b.SlugSHA256 == "" {
+		if kept[b.SlugSHA256] || !d.slugs.Has(b.SlugSHA256) {
 			continue
 		}
-		path := filepath.Join(d.slugs, b.SlugSHA256+".tgz")
-		if err := os.Remove(path); err == nil {
-			d.log.Info("pruned old slug", "app", app, "build", b.UUID)
+		if err := d.slugs.Remove(b.SlugSHA256); err != nil {
+			d.log.Warn("pruning an old slug", "app", app, "build", b.UUID, "err", err)
+			continue
 		}
+		d.log.Info("pruned old slug", "app", app, "build", b.UUID)
 	}
 }

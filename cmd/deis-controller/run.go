@@ -21,6 +21,7 @@ import (
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/nodes/ec2"
 	"github.com/deis/deis/slugbuilder"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 	"github.com/moby/moby/client"
 )
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	conv := &converge.Converger{
 		Store: st, Sessions: mgr, Images: runnerImages(docker), Agent: cfg.Agent,
-		Slugs: filepath.Join(cfg.DataDir, "slugs"), Log: log, Parallel: 8,
+		Slugs: slugs.Store{Dir: filepath.Join(cfg.DataDir, "slugs")}, Log: log, Parallel: 8,
 		Drain: cfg.Drain, HealthTimeout: cfg.Health, Grace: cfg.Grace, StepTimeout: 10 * time.Minute,
 	}
 
@@ -88,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	gitHost, _ := cfg.gitHost()
 	gitPort := gitLn.Addr().(*net.TCPAddr).Port
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
-		GitHost: gitHost, GitPort: gitPort, SlugDir: conv.Slugs})
+		GitHost: gitHost, GitPort: gitPort, Slugs: conv.Slugs, BaseURL: base})
 	for _, f := range lost {
 		go func() {
 			if err := srv.Reschedule(ctx, f, nil, logLines{log}); err != nil {
@@ -150,7 +151,7 @@ func dialDocker(ctx context.Context, id, dataDir string, log *slog.Logger) (*cli
 
 // newGitServer makes the SSH git endpoint, with its host key in the data
 // dir, building pushes with the slug builder on the controller's engine.
-func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs, base string, log *slog.Logger) (*gitreceive.Server, error) {
+func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs slugs.Store, base string, log *slog.Logger) (*gitreceive.Server, error) {
 	key, err := gitreceive.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, fmt.Errorf("git host key: %w", err)
@@ -158,7 +159,7 @@ func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Clie
 	d := &deployer{st: st, api: srv, slugs: slugs, base: base, keep: 10, log: log}
 	if cli != nil {
 		d.builder = &slugbuilder.Builder{
-			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs,
+			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs.Dir,
 			ExtraCACerts: cfg.ExtraCACerts, Log: log,
 		}
 	}

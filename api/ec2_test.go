@@ -29,7 +29,7 @@ func newEC2API(t *testing.T) (*testAPI, *ec2test.Server) {
 	opener := &ec2.Opener{Base: ec2.Config{Controller: "ctl-test", Endpoint: fake.URL, SSHCIDR: "198.51.100.7/32",
 		MaxAttempts: 2, MaxBackoff: time.Millisecond, PollInterval: time.Millisecond, RunTimeout: 5 * time.Second}}
 	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{EC2: opener.Open}, Pool: nodes.NewPool(nil)}
-	conv := &converge.Converger{Store: st, Sessions: mgr}
+	conv := &converge.Converger{Store: st, Dialer: dialer(mgr)}
 	s := New(Config{Store: st, Nodes: mgr, Conv: conv})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })

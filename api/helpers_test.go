@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -25,7 +26,7 @@ func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	st := storetest.Open(t)
 	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil)}
-	conv := &converge.Converger{Store: st, Sessions: mgr}
+	conv := &converge.Converger{Store: st, Dialer: dialer(mgr)}
 	s := New(Config{Store: st, Nodes: mgr, Conv: conv})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })
@@ -85,4 +86,15 @@ func (a *testAPI) user(name string) string {
 	var tok deis.Token
 	a.must(http.StatusOK, "POST", "/v1/auth/login", "", deis.LoginRequest{Username: name, Password: "password-" + name}, &tok)
 	return tok.Token
+}
+
+// dialer reaches nodes through the manager, as the controller's does.
+func dialer(m *nodes.Manager) converge.Dialer {
+	return converge.DialFunc(func(ctx context.Context, f deis.Formation, n deis.Node) (converge.Node, error) {
+		s, err := m.Session(ctx, f, n)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
 }

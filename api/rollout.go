@@ -22,7 +22,7 @@ type Converger interface {
 	Rollout(ctx context.Context, app string, release int, p converge.Progress) error
 	Deployed(ctx context.Context, app string) (deis.Release, error)
 	World(ctx context.Context, f deis.Formation) (converge.World, error)
-	Nodes(ctx context.Context, w converge.World, ids []string, p converge.Progress) ([]converge.NodeResult, error)
+	Converge(ctx context.Context, f deis.Formation, ids []string, p converge.Progress) ([]converge.NodeResult, error)
 	Plan(ctx context.Context, w converge.World, ids []string) ([]converge.NodeResult, error)
 	PlanApp(ctx context.Context, app string, structure map[string]int, release int) (converge.Plan, error)
 	Refresh(ctx context.Context, app string) error
@@ -161,11 +161,7 @@ func (s *Server) planNodes(c *gin.Context, f deis.Formation, ids []string) {
 
 // convergeNodes converges nodes and records each node's report in the job.
 func (s *Server) convergeNodes(ctx context.Context, f deis.Formation, ids []string, p converge.Progress) error {
-	w, err := s.conv.World(ctx, f)
-	if err != nil {
-		return err
-	}
-	results, err := s.conv.Nodes(ctx, w, ids, p)
+	results, err := s.conv.Converge(ctx, f, ids, p)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deis/deis"
@@ -45,9 +46,25 @@ type Store interface {
 	GetConfigVersion(ctx context.Context, app string, version int) (deis.Config, error)
 }
 
-// Sessions opens SSH sessions to nodes.
-type Sessions interface {
-	Session(ctx context.Context, f deis.Formation, n deis.Node) (*nodes.Session, error)
+// Node is a node as the converger reaches it: a command with stdin, and
+// an atomic file upload. nodes.Session is the real one (SSH and SFTP over
+// the pooled connection); convergetest has a fake.
+type Node interface {
+	Run(ctx context.Context, cmd string, stdin io.Reader) (nodes.Result, error)
+	Upload(ctx context.Context, dst string, r io.Reader, mode os.FileMode) error
+}
+
+// Dialer reaches the nodes of formations.
+type Dialer interface {
+	Dial(ctx context.Context, f deis.Formation, n deis.Node) (Node, error)
+}
+
+// DialFunc is a function that is a Dialer.
+type DialFunc func(ctx context.Context, f deis.Formation, n deis.Node) (Node, error)
+
+// Dial calls d.
+func (d DialFunc) Dial(ctx context.Context, f deis.Formation, n deis.Node) (Node, error) {
+	return d(ctx, f, n)
 }
 
 // Images provides the runner image and streams it to nodes.
@@ -63,9 +80,9 @@ type Progress interface {
 
 // Converger brings nodes to their desired state and rolls out releases.
 type Converger struct {
-	Store    Store
-	Sessions Sessions
-	Images   Images
+	Store  Store
+	Dialer Dialer
+	Images Images
 	// Agent is the path of the deis-node binary the controller uploads.
 	Agent string
 	// Slugs is the controller's slug store: it uploads slugs to the nodes
@@ -79,6 +96,8 @@ type Converger struct {
 	// running to be healthy.
 	Grace       time.Duration
 	StepTimeout time.Duration
+
+	lastGen atomic.Int64 // the newest databag generation handed out
 
 	agentOnce sync.Once
 	agentSum  string
@@ -145,6 +164,19 @@ func (c *Converger) World(ctx context.Context, f deis.Formation) (World, error) 
 	return w, nil
 }
 
+// generation is a databag generation newer than every one before: the
+// time in nanoseconds, or one more than the last when the clock did not
+// move on.
+func (c *Converger) generation() int64 {
+	for {
+		last, now := c.lastGen.Load(), time.Now().UnixNano()
+		next := max(now, last+1)
+		if c.lastGen.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
 // hasRuntime reports whether the world has a runtime node.
 func hasRuntime(w World) bool {
 	return len(runtimeNodes(w)) > 0
@@ -193,12 +225,34 @@ func (r NodeResult) Failed() (bool, string) {
 	return len(msgs) > 0, strings.Join(msgs, "; ")
 }
 
-// Nodes converges the named nodes of the world (all when ids is nil) in
-// parallel, with a bounded fan-out.
-func (c *Converger) Nodes(ctx context.Context, w World, ids []string, p Progress) ([]NodeResult, error) {
+// Converge brings the named nodes of formation f (all when ids is nil) to
+// the state the store holds now. Converges of one formation run one at a
+// time, each rendering the world only once the one before has applied:
+// every node's databag names every app's containers, and a databag
+// rendered before another app's rollout wrote its new containers would
+// remove them. Converges of different formations run in parallel.
+func (c *Converger) Converge(ctx context.Context, f deis.Formation, ids []string, p Progress) ([]NodeResult, error) {
+	l := c.lock("formation/" + f.ID)
+	l.Lock()
+	defer l.Unlock()
+	w, err := c.World(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return c.nodes(ctx, w, ids, p)
+}
+
+// nodes converges the named nodes of the world (all when ids is nil) in
+// parallel, with a bounded fan-out. The caller holds the formation's lock.
+func (c *Converger) nodes(ctx context.Context, w World, ids []string, p Progress) ([]NodeResult, error) {
 	dbs, err := Render(w)
 	if err != nil {
 		return nil, err
+	}
+	gen := c.generation()
+	for id, db := range dbs {
+		db.Generation = gen
+		dbs[id] = db
 	}
 	var targets []deis.Node
 	for _, n := range w.Nodes {
@@ -289,7 +343,7 @@ func (c *Converger) node(ctx context.Context, f deis.Formation, n deis.Node, db 
 			}
 		}
 		if image != "" && !facts.image {
-			if err := c.loadImage(ctx, s, image, facts.imageFile); err != nil {
+			if err := c.loadImage(ctx, s, n.ID, image, facts.imageFile); err != nil {
 				return recipes.AgentReport{}, err
 			}
 		}
@@ -302,7 +356,7 @@ func (c *Converger) node(ctx context.Context, f deis.Formation, n deis.Node, db 
 		prepared = true
 	}
 	if c.Log != nil {
-		c.Log.Debug("node converged", "node", n.ID, "prepared", prepared, "duration", time.Since(start))
+		c.log().Debug("node converged", "node", n.ID, "prepared", prepared, "duration", time.Since(start))
 	}
 	var rep recipes.AgentReport
 	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
@@ -376,8 +430,8 @@ func (c *Converger) planNode(ctx context.Context, f deis.Formation, n deis.Node,
 
 // prepare opens a session on n and returns what its preflight needs: the
 // runner image and the slugs the controller holds for db, and db as JSON.
-func (c *Converger) prepare(ctx context.Context, f deis.Formation, n deis.Node, db recipes.Databag) (s *nodes.Session, image string, slugs []string, in []byte, err error) {
-	if s, err = c.Sessions.Session(ctx, f, n); err != nil {
+func (c *Converger) prepare(ctx context.Context, f deis.Formation, n deis.Node, db recipes.Databag) (s Node, image string, slugs []string, in []byte, err error) {
+	if s, err = c.Dialer.Dial(ctx, f, n); err != nil {
 		return nil, "", nil, nil, err
 	}
 	if db.Runtime != nil {
@@ -468,7 +522,7 @@ func (c *Converger) agentChecksum() error {
 
 // uploadAgent installs the agent on the node, then records its checksum
 // (a stale record only costs another upload).
-func (c *Converger) uploadAgent(ctx context.Context, s *nodes.Session) error {
+func (c *Converger) uploadAgent(ctx context.Context, s Node) error {
 	f, err := os.Open(c.Agent)
 	if err != nil {
 		return err
@@ -484,13 +538,13 @@ func (c *Converger) uploadAgent(ctx context.Context, s *nodes.Session) error {
 // loadImage loads the runner image into the node's engine: from its
 // archive when the node sees it (docker nodes mount the controller's), else
 // streamed from the controller over SSH.
-func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image string, fromFile bool) error {
+func (c *Converger) loadImage(ctx context.Context, s Node, node, image string, fromFile bool) error {
 	if fromFile {
 		res, err := s.Run(ctx, "docker load -q -i "+archivePath(image), nil)
 		if err == nil && res.ExitCode == 0 {
 			return nil
 		}
-		c.log().Warn("loading the runner image from its archive on the node: streaming it instead", "node", s.Node.ID, "err", err, "stderr", lastLine(res.Stderr))
+		c.log().Warn("loading the runner image from its archive on the node: streaming it instead", "node", node, "err", err, "stderr", lastLine(res.Stderr))
 	}
 	rc, err := c.Images.Save(ctx, image)
 	if err != nil {
@@ -499,10 +553,10 @@ func (c *Converger) loadImage(ctx context.Context, s *nodes.Session, image strin
 	defer rc.Close()
 	res, err := s.Run(ctx, "docker load -q", rc)
 	if err != nil {
-		return fmt.Errorf("loading %s on %s: %w", image, s.Node.ID, err)
+		return fmt.Errorf("loading %s on %s: %w", image, node, err)
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("loading %s on %s: %s", image, s.Node.ID, lastLine(res.Stderr))
+		return fmt.Errorf("loading %s on %s: %s", image, node, lastLine(res.Stderr))
 	}
 	return nil
 }
@@ -535,7 +589,7 @@ func (c *Converger) localSlugs(specs []recipes.ContainerSpec) []string {
 }
 
 // uploadSlugs copies the named slugs to the node.
-func (c *Converger) uploadSlugs(ctx context.Context, s *nodes.Session, sums []string) error {
+func (c *Converger) uploadSlugs(ctx context.Context, s Node, sums []string) error {
 	for _, sum := range sums {
 		f, err := c.Slugs.Open(sum)
 		if err != nil {

@@ -18,17 +18,21 @@ var admin = store.Viewer{Admin: true}
 // previous containers keep serving.
 var ErrRolloutFailed = errors.New("rollout failed")
 
-func (c *Converger) appLock(app string) *sync.Mutex {
+// lock returns the mutex named key ("app/ID", "formation/ID"), made on
+// first use.
+func (c *Converger) lock(key string) *sync.Mutex {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.locks == nil {
 		c.locks = map[string]*sync.Mutex{}
 	}
-	if c.locks[app] == nil {
-		c.locks[app] = &sync.Mutex{}
+	if c.locks[key] == nil {
+		c.locks[key] = &sync.Mutex{}
 	}
-	return c.locks[app]
+	return c.locks[key]
 }
+
+func (c *Converger) appLock(app string) *sync.Mutex { return c.lock("app/" + app) }
 
 // Lock holds the app's rollout lock until the returned function is called:
 // rollouts of one app run one at a time, in the order they asked.
@@ -52,28 +56,16 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 	if err != nil {
 		return err
 	}
-	w, err := c.World(ctx, f)
-	if err != nil {
-		return err
-	}
-	var all, cur []deis.Container
-	for _, st := range w.Apps {
-		all = append(all, st.Containers...)
-		if st.App.ID == appID {
-			cur = st.Containers
+	plan, cur, proxies, err := c.claim(ctx, f, a, release)
+	if err != nil || !plan.Changes() {
+		if err != nil {
+			return err
 		}
-	}
-	plan := PlanRollout(runtimeNodes(w), all, cur, a.Structure, release)
-	if !plan.Changes() {
 		return c.settle(ctx, appID, release, "")
 	}
 	p.Printf("rolling out v%d of %s: %d to start, %d to keep, %d to retire", release, appID, len(plan.Start), len(plan.Keep), len(plan.Retire))
 
 	// (a) Start the new containers beside the old.
-	starting := append(append(withState(plan.Keep, deis.ContainerUp), withState(plan.Retire, deis.ContainerUp)...), plan.Start...)
-	if err := c.Store.ReplaceContainers(ctx, appID, starting); err != nil {
-		return err
-	}
 	hosts := nodesOf(plan.Start)
 	if why := c.phase(ctx, f, hosts, p); why != "" {
 		p.Printf("v%d did not start: %s; removing its new containers", release, why)
@@ -86,9 +78,9 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 	if err := c.Store.ReplaceContainers(ctx, appID, switched); err != nil {
 		return err
 	}
-	if why := c.phase(ctx, f, proxyNodes(w), p); why != "" {
+	if why := c.phase(ctx, f, proxies, p); why != "" {
 		p.Printf("proxies did not switch to v%d: %s; going back", release, why)
-		c.restore(ctx, f, appID, cur, append(proxyNodes(w), hosts...), p)
+		c.restore(ctx, f, appID, cur, append(proxies, hosts...), p)
 		c.settle(ctx, appID, release, why)
 		return fmt.Errorf("%w: v%d of %s: %s", ErrRolloutFailed, release, appID, why)
 	}
@@ -108,6 +100,34 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 		p.Printf("warning: retiring old containers: %s (the next converge retries)", why)
 	}
 	return c.settle(ctx, appID, release, "")
+}
+
+// claim plans app's move to release and records the new containers as
+// starting beside the old, under the formation's lock: two apps' rollouts
+// plan one after the other, so neither takes a port the other just took.
+// It returns the plan, the app's containers before it and the formation's
+// proxy nodes.
+func (c *Converger) claim(ctx context.Context, f deis.Formation, a deis.App, release int) (plan Plan, cur []deis.Container, proxies []string, err error) {
+	l := c.lock("formation/" + f.ID)
+	l.Lock()
+	defer l.Unlock()
+	w, err := c.World(ctx, f)
+	if err != nil {
+		return Plan{}, nil, nil, err
+	}
+	var all []deis.Container
+	for _, st := range w.Apps {
+		all = append(all, st.Containers...)
+		if st.App.ID == a.ID {
+			cur = st.Containers
+		}
+	}
+	plan = PlanRollout(runtimeNodes(w), all, cur, a.Structure, release)
+	if !plan.Changes() {
+		return plan, cur, nil, nil
+	}
+	starting := append(append(withState(plan.Keep, deis.ContainerUp), withState(plan.Retire, deis.ContainerUp)...), plan.Start...)
+	return plan, cur, proxyNodes(w), c.Store.ReplaceContainers(ctx, a.ID, starting)
 }
 
 // PlanApp is the plan Rollout would follow to move app to release with
@@ -141,11 +161,7 @@ func (c *Converger) phase(ctx context.Context, f deis.Formation, ids []string, p
 	if len(ids) == 0 {
 		return ""
 	}
-	w, err := c.World(ctx, f)
-	if err != nil {
-		return err.Error()
-	}
-	results, err := c.Nodes(ctx, w, ids, p)
+	results, err := c.Converge(ctx, f, ids, p)
 	if err != nil {
 		return err.Error()
 	}
@@ -162,11 +178,11 @@ func (c *Converger) phase(ctx context.Context, f deis.Formation, ids []string, p
 func (c *Converger) restore(ctx context.Context, f deis.Formation, app string, cur []deis.Container, ids []string, p Progress) {
 	ctx = context.WithoutCancel(ctx)
 	if err := c.Store.ReplaceContainers(ctx, app, cur); err != nil {
-		c.Log.Error("restoring containers", "app", app, "err", err)
+		c.log().Error("restoring containers", "app", app, "err", err)
 		return
 	}
 	if why := c.phase(ctx, f, ids, p); why != "" {
-		c.Log.Error("removing a failed release's containers", "app", app, "why", why)
+		c.log().Error("removing a failed release's containers", "app", app, "why", why)
 	}
 }
 

@@ -85,7 +85,7 @@ func (c *Converger) refreshNode(ctx context.Context, f deis.Formation, n deis.No
 func (c *Converger) askStatus(ctx context.Context, f deis.Formation, n deis.Node, app string) (nodes.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	s, err := c.Sessions.Session(ctx, f, n)
+	s, err := c.Dialer.Dial(ctx, f, n)
 	if err != nil {
 		return nodes.Result{}, err
 	}

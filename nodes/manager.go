@@ -90,13 +90,9 @@ func (m *Manager) layerInfo(ctx context.Context, f deis.Formation, layer string)
 	if r, ok := prov.(RegionUser); ok && fl.Params["region"] != "" {
 		r.UseRegion(fl.Params["region"]) // List and Destroy look there too
 	}
-	key, err := m.Store.LayerPrivateKey(ctx, f.ID, layer)
+	signer, err := m.layerSigner(ctx, f.ID, layer)
 	if err != nil {
 		return layerInfo{}, err
-	}
-	signer, err := ssh.ParsePrivateKey([]byte(key))
-	if err != nil {
-		return layerInfo{}, fmt.Errorf("layer %s key: %w", layer, err)
 	}
 	return layerInfo{layer: l, flavor: fl, provider: prov, signer: signer}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/deis/deis"
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 )
 
 // Session reaches one node over its pooled SSH connection: commands and
@@ -20,16 +21,35 @@ type Session struct {
 	Node deis.Node
 }
 
-// Session opens a session on node n of formation f.
+// Session opens a session on node n of formation f. It needs only the
+// node and its layer's SSH user and key: no provider is opened.
 func (m *Manager) Session(ctx context.Context, f deis.Formation, n deis.Node) (*Session, error) {
-	li, err := m.layerInfo(ctx, f, n.Layer)
-	if err != nil {
-		return nil, err
-	}
 	if n.Address == "" || n.HostKey == "" {
 		return nil, fmt.Errorf("node %s has not been reached yet", n.ID)
 	}
-	return &Session{pool: m.Pool, t: m.target(li, n), Node: n}, nil
+	l, err := m.Store.GetLayer(ctx, f.ID, n.Layer)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := m.layerSigner(ctx, f.ID, n.Layer)
+	if err != nil {
+		return nil, err
+	}
+	t := Target{Node: n.ID, Addr: n.Address, User: l.SSHUser, Signer: signer, HostKey: n.HostKey}
+	return &Session{pool: m.Pool, t: t, Node: n}, nil
+}
+
+// layerSigner is the parsed private key of a layer.
+func (m *Manager) layerSigner(ctx context.Context, formation, layer string) (ssh.Signer, error) {
+	key, err := m.Store.LayerPrivateKey(ctx, formation, layer)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.ParsePrivateKey([]byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("layer %s key: %w", layer, err)
+	}
+	return signer, nil
 }
 
 // Run runs cmd on the node with stdin.

@@ -9,6 +9,10 @@ import "time"
 // name is removed.
 type Databag struct {
 	Node string `json:"node"`
+	// Generation orders databags: the agent refuses one older than the
+	// last it applied (a converge that was overtaken must not undo the
+	// newer one).
+	Generation int64 `json:"generation,omitempty"`
 	// Runtime is set on runtime nodes: the app containers to run.
 	Runtime *RuntimeState `json:"runtime,omitempty"`
 	// Proxy is set on proxy nodes: the nginx sites to serve.

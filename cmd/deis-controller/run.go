@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/api"
 	"github.com/deis/deis/converge"
 	"github.com/deis/deis/gitreceive"
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 
 	conv := &converge.Converger{
-		Store: st, Sessions: mgr, Images: runnerImages(docker), Agent: cfg.Agent,
+		Store: st, Dialer: nodeDialer(mgr), Images: runnerImages(docker), Agent: cfg.Agent,
 		Slugs: slugs.Store{Dir: filepath.Join(cfg.DataDir, "slugs")}, Log: log, Parallel: 8,
 		Drain: cfg.Drain, HealthTimeout: cfg.Health, Grace: cfg.Grace, StepTimeout: 10 * time.Minute,
 	}
@@ -217,3 +218,15 @@ func newLogger(cfg config) *slog.Logger {
 type logLines struct{ log *slog.Logger }
 
 func (l logLines) Printf(format string, a ...any) { l.log.Warn(fmt.Sprintf(format, a...)) }
+
+// nodeDialer reaches nodes for the converge through the node manager's
+// pooled SSH connections.
+func nodeDialer(m *nodes.Manager) converge.Dialer {
+	return converge.DialFunc(func(ctx context.Context, f deis.Formation, n deis.Node) (converge.Node, error) {
+		s, err := m.Session(ctx, f, n)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}

@@ -83,10 +83,21 @@ func TestCommandLine(t *testing.T) {
 		{"unknown field", []string{"apply"}, `{"node":"n1","runtime":{"containers":[],"extra":1}}`, 1, "{",
 			`reading databag: json: unknown field "extra"`},
 		{"two databags", []string{"apply"}, `{"node":"n1"} {"node":"n2"}`, 1, "{", "reading databag: data after the databag"},
+		// In order (one state dir for the whole table): a newer databag
+		// applies, an older one is refused, the same one again applies.
+		{"generation 5", []string{"apply"}, `{"node":"n1","generation":5}`, 0, "{", ""},
+		{"generation 3 after 5", []string{"apply"}, `{"node":"n1","generation":3}`, 1, "{",
+			"databag generation 3 is older than the one applied last (5)"},
+		{"generation 5 again", []string{"apply"}, `{"node":"n1","generation":5}`, 0, "{", ""},
 	}
+	state := t.TempDir()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, code := agent(t, bin, tt.stdin, tt.args...)
+			args := tt.args
+			if len(args) > 0 && args[0] == "apply" {
+				args = append(args, "--state-dir", state)
+			}
+			out, code := agent(t, bin, tt.stdin, args...)
 			if code != tt.wantExit {
 				t.Errorf("exit %d, want %d", code, tt.wantExit)
 			}
@@ -120,7 +131,7 @@ func TestApply(t *testing.T) {
 			Containers: append([]recipes.ContainerSpec{}, specs...), HealthTimeout: 20 * time.Second}})
 		return string(b)
 	}
-	args := []string{"apply", "--slug-dir", t.TempDir(), "--owner", app}
+	args := []string{"apply", "--slug-dir", t.TempDir(), "--state-dir", t.TempDir(), "--owner", app}
 	steps := []struct {
 		name     string
 		databag  string

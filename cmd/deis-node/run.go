@@ -27,12 +27,16 @@ const usage = `usage: deis-node apply [flags] < databag.json
        deis-node status [--app APP] [--owner OWNER]   (app containers' state, as JSON)
        deis-node version`
 
+// StateDir is where the agent keeps its state on a node.
+const StateDir = "/var/lib/deis/state"
+
 // config is deis-node apply's configuration, from flags.
 type config struct {
-	SlugDir string
-	Owner   string
-	Timeout time.Duration
-	Plan    bool // report what would change, change nothing
+	SlugDir  string
+	StateDir string
+	Owner    string
+	Timeout  time.Duration
+	Plan     bool // report what would change, change nothing
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -60,10 +64,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func parseApply(args []string, stderr io.Writer) (config, error) {
-	cfg := config{SlugDir: recipes.SlugDir, Timeout: 15 * time.Minute}
+	cfg := config{SlugDir: recipes.SlugDir, StateDir: StateDir, Timeout: 15 * time.Minute}
 	fs := flag.NewFlagSet("deis-node apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.SlugDir, "slug-dir", cfg.SlugDir, "directory of the node's slugs")
+	fs.StringVar(&cfg.StateDir, "state-dir", cfg.StateDir, "directory of the agent's state (the last databag generation)")
 	fs.StringVar(&cfg.Owner, "owner", cfg.Owner, "manage only app containers labeled "+recipes.LabelOwner+"=`OWNER` (engines shared by tests)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound on the whole apply")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +109,13 @@ func apply(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.W
 }
 
 func applyDatabag(ctx context.Context, cfg config, db recipes.Databag, log *slog.Logger) (recipes.AgentReport, error) {
+	if !cfg.Plan {
+		done, err := applyLock(cfg.StateDir, db.Generation)
+		if err != nil {
+			return recipes.AgentReport{}, err
+		}
+		defer done()
+	}
 	rt := &recipes.Runtime{SlugDir: cfg.SlugDir, Log: log.With("recipe", "runtime"), Owner: cfg.Owner}
 	if db.Runtime != nil {
 		cli, err := client.New(client.FromEnv)

@@ -1,6 +1,10 @@
 package deis
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -113,3 +117,35 @@ type ReleasePlan struct {
 	Keep    []Container `json:"keep"`
 	Retire  []Container `json:"retire"`
 }
+
+// ConfigSummary says what changes (a nil value unsets its key) does to the
+// config cur, as release summaries and their dry-run plans word it:
+// "set A, B and unset C" (the same words after "alice" or "would"). Keys
+// set to the value they hold, and unset keys that are absent, change
+// nothing and are left out; when nothing changes it says "set nothing".
+func ConfigSummary(cur map[string]string, changes map[string]*string) string {
+	var set, unset []string
+	for _, k := range slices.Sorted(maps.Keys(changes)) {
+		old, had := cur[k]
+		switch v := changes[k]; {
+		case v == nil && had:
+			unset = append(unset, k)
+		case v != nil && (!had || *v != old):
+			set = append(set, k)
+		}
+	}
+	var parts []string
+	if len(set) > 0 {
+		parts = append(parts, "set "+strings.Join(set, ", "))
+	}
+	if len(unset) > 0 {
+		parts = append(parts, "unset "+strings.Join(unset, ", "))
+	}
+	if len(parts) == 0 {
+		return "set nothing"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// RollbackSummary says what a rollback to target does.
+func RollbackSummary(target int) string { return fmt.Sprintf("rolled back to v%d", target) }

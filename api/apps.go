@@ -38,58 +38,8 @@ func (s *Server) decorate(c *gin.Context, a deis.App, domain string) deis.App {
 		host = net.JoinHostPort(h, strconv.Itoa(s.cfg.GitPort))
 	}
 	a.GitRemote = fmt.Sprintf("ssh://git@%s/%s.git", host, a.ID)
-	a.URL = s.appURL(c.Request.Context(), a, domain)
+	a.URL = s.deploy.AppURL(c.Request.Context(), a, domain)
 	return a
-}
-
-// AppURL is where an app answers: http://APP.DOMAIN/, with the port a
-// proxy node publishes on this host when it publishes one (the docker
-// provider); "" when its formation has no domain.
-func (s *Server) AppURL(ctx context.Context, app string) string {
-	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, app)
-	if err != nil {
-		return ""
-	}
-	f, err := s.store.GetFormation(ctx, store.Viewer{Admin: true}, a.Formation)
-	if err != nil {
-		return ""
-	}
-	return s.appURL(ctx, a, f.Domain)
-}
-
-func (s *Server) appURL(ctx context.Context, a deis.App, domain string) string {
-	url := ""
-	if domain != "" {
-		host := a.ID + "." + domain
-		if port := s.proxyPort(ctx, a.Formation); port != "" {
-			host = net.JoinHostPort(host, port)
-		}
-		url = "http://" + host + "/"
-	}
-	return url
-}
-
-// proxyPort is the port at which the first proxy node of a formation
-// publishes HTTP on this host, or "" when none does.
-func (s *Server) proxyPort(ctx context.Context, formation string) string {
-	ls, _, err := s.store.ListLayers(ctx, formation, store.PageReq{})
-	if err != nil {
-		return ""
-	}
-	proxy := map[string]bool{}
-	for _, l := range ls {
-		proxy[l.ID] = l.Proxy
-	}
-	ns, _, err := s.store.ListNodes(ctx, formation, store.PageReq{})
-	if err != nil {
-		return ""
-	}
-	for _, n := range ns {
-		if _, port, err := net.SplitHostPort(n.Public); err == nil && proxy[n.Layer] {
-			return port
-		}
-	}
-	return ""
 }
 
 func (s *Server) createApp(c *gin.Context) {
@@ -199,41 +149,11 @@ func (s *Server) destroyApp(c *gin.Context) {
 		return
 	}
 	a := appOf(c)
-	ctx := context.WithoutCancel(c.Request.Context())
-	unlock := s.conv.Lock(a.ID)
-	defer unlock()
-	_, total, err := s.store.ListContainers(ctx, a.ID, store.PageReq{Limit: 1})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if total > 0 {
-		// Scale to nothing first: the proxies let go, the containers go.
-		if _, err := s.store.SetStructure(ctx, a.ID, map[string]int{}); err != nil {
-			fail(c, err)
-			return
-		}
-		rel, err := s.conv.Deployed(ctx, a.ID)
-		if err == nil {
-			err = s.conv.Rollout(ctx, a.ID, rel.Version, logProgress{logger(c)})
-		}
-		if err != nil {
-			s.store.SetStructure(ctx, a.ID, a.Structure)
-			fail(c, err)
-			return
-		}
-	}
-	if err := s.store.DeleteApp(c.Request.Context(), a.ID); err != nil {
+	if err := s.deploy.Destroy(context.WithoutCancel(c.Request.Context()), a.ID, logProgress{logger(c)}); err != nil {
 		fail(c, err)
 		return
 	}
 	logger(c).Info("app destroyed", "app", a.ID)
-	// The proxies drop the app's site.
-	if f, err := s.store.GetFormation(ctx, store.Viewer{Admin: true}, a.Formation); err == nil {
-		if err := s.convergeNodes(ctx, f, nil, logProgress{logger(c)}); err != nil {
-			logger(c).Warn("converging after destroying an app", "app", a.ID, "err", err)
-		}
-	}
 	c.Status(http.StatusNoContent)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deis/deis"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -61,10 +62,13 @@ func notAvailable(what string) error {
 // It is the only place that decides what an error looks like on the wire.
 func statusOf(err error) (int, deis.Error) {
 	var e *Error
+	var refused *deploy.Error
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &e):
 		return e.Status, deis.Error{Message: e.Message, Code: e.Code}
+	case errors.As(err, &refused):
+		return http.StatusUnprocessableEntity, deis.Error{Message: refused.Message, Code: deis.CodeInvalid}
 	case errors.As(err, &maxErr):
 		return http.StatusRequestEntityTooLarge, deis.Error{
 			Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit),

@@ -92,7 +92,7 @@ func (s *Server) scaleNodes(c *gin.Context) {
 		}()
 		if len(drained) > 0 {
 			p.Printf("moving containers off %s", strings.Join(drained, ", "))
-			if err := s.Reschedule(ctx, f.ID, drained, p); err != nil {
+			if err := s.deploy.Reschedule(ctx, f.ID, drained, p); err != nil {
 				return fmt.Errorf("moving containers off the nodes to remove (nothing was destroyed): %w", err)
 			}
 		}
@@ -302,7 +302,7 @@ func (s *Server) reconcileNodes(c *gin.Context) {
 			return err
 		}
 		if len(lost) > 0 {
-			return s.Reschedule(ctx, f.ID, nil, p)
+			return s.deploy.Reschedule(ctx, f.ID, nil, p)
 		}
 		return nil
 	})

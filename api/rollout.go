@@ -4,91 +4,35 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/recipes"
-	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
 
-// Converger is what the API needs of the converger.
+// Converger is what the API needs of the converger: the release
+// service's needs, and converges, plans and refreshes of nodes.
 type Converger interface {
-	Lock(app string) func()
-	Rollout(ctx context.Context, app string, release int, p converge.Progress) error
-	Deployed(ctx context.Context, app string) (deis.Release, error)
+	deploy.Converger
 	World(ctx context.Context, f deis.Formation) (converge.World, error)
-	Converge(ctx context.Context, f deis.Formation, ids []string, p converge.Progress) ([]converge.NodeResult, error)
 	Plan(ctx context.Context, w converge.World, ids []string) ([]converge.NodeResult, error)
-	PlanApp(ctx context.Context, app string, structure map[string]int, release int) (converge.Plan, error)
 	Refresh(ctx context.Context, app string) error
 }
 
-// hasProcesses reports whether an app's structure runs anything.
-func hasProcesses(a deis.App) bool { return total(a.Structure) > 0 }
-
-// releaseAndRoll answers the release roll made, as it ended (deployed, or
-// failed with why: the previous one serves on).
-func (s *Server) releaseAndRoll(c *gin.Context, mk func(ctx context.Context) (deis.Release, error)) {
+// releaseAndRoll answers the release do made and rolled out, as it ended
+// (deployed, or failed with why: the previous one serves on).
+func (s *Server) releaseAndRoll(c *gin.Context, do func(ctx context.Context, p converge.Progress) (deis.Release, error)) {
 	ctx := context.WithoutCancel(c.Request.Context()) // a rollout finishes even if the client goes
-	rel, err := s.roll(ctx, appOf(c).ID, mk, logProgress{logger(c)})
+	rel, err := do(ctx, logProgress{logger(c)})
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, rel)
-}
-
-// roll makes a release with mk while holding the app's rollout lock, rolls
-// it out when the app runs processes, and returns the release as it ended.
-func (s *Server) roll(ctx context.Context, app string, mk func(ctx context.Context) (deis.Release, error), p converge.Progress) (deis.Release, error) {
-	unlock := s.conv.Lock(app)
-	defer unlock()
-	rel, err := mk(ctx)
-	if err != nil {
-		return rel, err
-	}
-	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, app)
-	if err != nil {
-		return rel, err
-	}
-	if hasProcesses(a) {
-		if err := s.conv.Rollout(ctx, a.ID, rel.Version, p); err != nil && !errors.Is(err, converge.ErrRolloutFailed) {
-			return rel, err
-		}
-	}
-	return s.store.GetRelease(ctx, a.ID, rel.Version)
-}
-
-// DeployBuild registers a build made by the controller (a git push) and
-// rolls it out, as builds:create does: the first build with a web process
-// scales web=1. Progress goes to p.
-func (s *Server) DeployBuild(ctx context.Context, b deis.Build, p converge.Progress) (deis.Release, error) {
-	a, err := s.store.GetApp(ctx, store.Viewer{Admin: true}, b.App)
-	if err != nil {
-		return deis.Release{}, err
-	}
-	return s.roll(ctx, a.ID, s.newBuild(a, b), p)
-}
-
-// newBuild makes the release of build b of app a, scaling web=1 first on
-// the app's first build.
-func (s *Server) newBuild(a deis.App, b deis.Build) func(ctx context.Context) (deis.Release, error) {
-	return func(ctx context.Context) (deis.Release, error) {
-		undo, err := s.firstWeb(ctx, a, b.Procfile)
-		if err != nil {
-			return deis.Release{}, err
-		}
-		_, rel, err := s.store.CreateBuild(ctx, b)
-		if err != nil {
-			undo()
-		}
-		return rel, err
-	}
 }
 
 // calculate answers the desired state of every node of the formation.
@@ -184,52 +128,4 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
-}
-
-// Reschedule rolls each app of a formation that runs processes out again at
-// its deployed release, so that containers on nodes that are no longer
-// ready (lost, draining) start on the ready ones. It is a zero-downtime
-// rollout like any other: new containers first, then the proxies, then the
-// old ones go.
-//
-// With from, only the apps that have containers on those nodes move.
-func (s *Server) Reschedule(ctx context.Context, formation string, from []string, p converge.Progress) error {
-	apps, err := s.store.ListFormationApps(ctx, formation)
-	if err != nil {
-		return err
-	}
-	on := map[string]bool{} // apps with containers on from
-	if from != nil {
-		cs, err := s.store.ListFormationContainers(ctx, formation)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			if slices.Contains(from, c.Node) {
-				on[c.App] = true
-			}
-		}
-	}
-	var errs []error
-	for _, a := range apps {
-		if !hasProcesses(a) || from != nil && !on[a.ID] {
-			continue
-		}
-		err := func() error {
-			unlock := s.conv.Lock(a.ID)
-			defer unlock()
-			rel, err := s.conv.Deployed(ctx, a.ID)
-			if err != nil {
-				return nil // nothing deployed: nothing runs
-			}
-			if err := s.conv.Rollout(ctx, a.ID, rel.Version, p); err != nil {
-				return fmt.Errorf("app %s: %w", a.ID, err)
-			}
-			return nil
-		}()
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

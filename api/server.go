@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deis/deis"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
@@ -24,6 +25,8 @@ type Config struct {
 	Store  *store.Store
 	Nodes  NodeManager
 	Conv   Converger
+	// Deploy runs the release workflows; nil means one on Store and Conv.
+	Deploy *deploy.Service
 	Logger *slog.Logger
 	// Docker is true when the controller reaches a Docker engine: users get
 	// the docker provider and flavor.
@@ -51,6 +54,7 @@ type Server struct {
 	jobs   *jobRunner
 	nodes  NodeManager
 	conv   Converger
+	deploy *deploy.Service
 	auth   authCache
 	engine *gin.Engine
 }
@@ -69,7 +73,10 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, nodes: cfg.Nodes, conv: cfg.Conv, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
+	if cfg.Deploy == nil {
+		cfg.Deploy = &deploy.Service{Store: cfg.Store, Conv: cfg.Conv, Log: cfg.Logger}
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, nodes: cfg.Nodes, conv: cfg.Conv, deploy: cfg.Deploy, log: cfg.Logger, auth: authCache{ttl: 5 * time.Second}}
 	s.jobs = newJobRunner(cfg.Store, cfg.Logger)
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()

@@ -31,7 +31,7 @@ func TestDryRun(t *testing.T) {
 	}{
 		{[]string{"config:set", "GREETING=hi", "--dry-run"}, []string{"would set GREETING",
 			"start  web.1 v3 on dry-runtime-1", "start  web.2 v3 on dry-runtime-1", "retire web.1 v2 on dry-runtime-1", "retire web.2 v2 on dry-runtime-1"}},
-		{[]string{"config:unset", "NOPE", "--dry-run"}, []string{"would leave as they are NOPE"}},
+		{[]string{"config:unset", "NOPE", "--dry-run"}, []string{"would set nothing"}},
 		{[]string{"scale", "web=3", "--dry-run"}, []string{"would scale v2 to web=3", "start  web.3 v2 on dry-runtime-1", "keep   web.1 v2 on dry-runtime-1"}},
 		{[]string{"rollback", "--dry-run"}, []string{"would roll back to v1 as v3"}},
 		{[]string{"formations:converge", "dry", "--dry-run"}, []string{"dry-runtime-1: nothing to change ("}},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/deis/deis"
 )
@@ -89,7 +88,7 @@ func (s *Store) UpdateConfig(ctx context.Context, app string, changes map[string
 		if err != nil {
 			return err
 		}
-		r, err = s.addRelease(ctx, h, a, deis.Release{Build: last.Build, Config: c.Version, Owner: who, Summary: configSummary(who, changes)})
+		r, err = s.addRelease(ctx, h, a, deis.Release{Build: last.Build, Config: c.Version, Owner: who, Summary: who + " " + deis.ConfigSummary(latest.Values, changes)})
 		return err
 	})
 	if err != nil {
@@ -98,25 +97,3 @@ func (s *Store) UpdateConfig(ctx context.Context, app string, changes map[string
 	return c, r, nil
 }
 
-// configSummary describes a config change: "alice set A, B and unset C".
-func configSummary(who string, changes map[string]*string) string {
-	var set, unset []string
-	for _, k := range sortedKeys(changes) {
-		if changes[k] == nil {
-			unset = append(unset, k)
-		} else {
-			set = append(set, k)
-		}
-	}
-	var parts []string
-	if len(set) > 0 {
-		parts = append(parts, "set "+strings.Join(set, ", "))
-	}
-	if len(unset) > 0 {
-		parts = append(parts, "unset "+strings.Join(unset, ", "))
-	}
-	if len(parts) == 0 {
-		return who + " updated the config (no changes)"
-	}
-	return who + " " + strings.Join(parts, " and ")
-}

@@ -129,7 +129,7 @@ func (s *Store) Rollback(ctx context.Context, app string, version int, who strin
 			return err
 		}
 		r, err = s.addRelease(ctx, h, a, deis.Release{Build: old.Build, Config: c.Version, Owner: who,
-			Summary: fmt.Sprintf("%s rolled back to v%d", who, target)})
+			Summary: who + " " + deis.RollbackSummary(target)})
 		return err
 	})
 	if err != nil {

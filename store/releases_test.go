@@ -107,7 +107,7 @@ func TestRollbackErrors(t *testing.T) {
 		_, err := s.Rollback(ctx, tc.app, tc.version, "alice")
 		wantErr(t, tc.name, err, tc.wantErr)
 	}
-	if rs, total, _ := s.ListReleases(ctx, "web", store.PageReq{}); total != 2 || rs[0].Summary != "alice updated the config (no changes)" {
+	if rs, total, _ := s.ListReleases(ctx, "web", store.PageReq{}); total != 2 || rs[0].Summary != "alice set nothing" {
 		t.Errorf("releases after failed rollbacks: %d, latest %+v", total, rs[0])
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/deis/deis"
-	"github.com/deis/deis/api"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/slugbuilder"
 	"github.com/deis/deis/slugs"
@@ -57,13 +57,13 @@ func (u gitUsers) CanFetch(ctx context.Context, user, app string) (bool, error) 
 // deployer turns a push into a slug, a release and a rollout, writing
 // Heroku-style lines to the pusher's terminal.
 type deployer struct {
-	st      *store.Store
-	api     *api.Server
-	builder *slugbuilder.Builder
-	slugs   slugs.Store
-	base    string // the API's URL, for slug URLs
-	keep    int    // slugs kept per app
-	log     *slog.Logger
+	st       *store.Store
+	releases *deploy.Service
+	builder  *slugbuilder.Builder
+	slugs    slugs.Store
+	base     string // the API's URL, for slug URLs
+	keep     int    // slugs kept per app
+	log      *slog.Logger
 }
 
 // lines writes progress lines to the pusher, indented like Heroku's.
@@ -95,7 +95,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 		Procfile: res.Procfile, Buildpack: res.Buildpack,
 	}
 	fmt.Fprintln(out, "-----> Launching...")
-	rel, err := d.api.DeployBuild(ctx, b, lines{out})
+	rel, err := d.releases.Build(ctx, b, lines{out})
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (d *deployer) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer)
 		return fmt.Errorf("v%d did not start, the previous release keeps serving: %s", rel.Version, rel.Error)
 	}
 	fmt.Fprintf(out, "       done, v%d (rolled out in %s)\n", rel.Version, time.Since(built).Round(100*time.Millisecond))
-	if url := d.api.AppURL(ctx, p.App); url != "" {
+	if url := d.releases.URL(ctx, p.App); url != "" {
 		fmt.Fprintf(out, "       %s deployed to Deis\n", url)
 	}
 	d.pruneSlugs(ctx, p.App)

@@ -18,6 +18,7 @@ import (
 	"github.com/deis/deis"
 	"github.com/deis/deis/api"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/nodes"
 	"github.com/deis/deis/nodes/ec2"
@@ -89,16 +90,17 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	gitHost, _ := cfg.gitHost()
 	gitPort := gitLn.Addr().(*net.TCPAddr).Port
-	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Docker: docker != nil, Logger: log,
+	releases := &deploy.Service{Store: st, Conv: conv, Log: log}
+	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Deploy: releases, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, Slugs: conv.Slugs, BaseURL: base})
 	for _, f := range lost {
 		go func() {
-			if err := srv.Reschedule(ctx, f, nil, logLines{log}); err != nil {
+			if err := releases.Reschedule(ctx, f, nil, logLines{log}); err != nil {
 				log.Warn("moving containers off lost nodes", "formation", f, "err", err)
 			}
 		}()
 	}
-	git, err := newGitServer(cfg, st, srv, cli, docker, conv.Slugs, base, log)
+	git, err := newGitServer(cfg, st, releases, cli, docker, conv.Slugs, base, log)
 	if err != nil {
 		return err
 	}
@@ -152,12 +154,12 @@ func dialDocker(ctx context.Context, id, dataDir string, log *slog.Logger) (*cli
 
 // newGitServer makes the SSH git endpoint, with its host key in the data
 // dir, building pushes with the slug builder on the controller's engine.
-func newGitServer(cfg config, st *store.Store, srv *api.Server, cli *client.Client, docker *nodes.Docker, slugs slugs.Store, base string, log *slog.Logger) (*gitreceive.Server, error) {
+func newGitServer(cfg config, st *store.Store, releases *deploy.Service, cli *client.Client, docker *nodes.Docker, slugs slugs.Store, base string, log *slog.Logger) (*gitreceive.Server, error) {
 	key, err := gitreceive.LoadOrCreateHostKey(filepath.Join(cfg.DataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, fmt.Errorf("git host key: %w", err)
 	}
-	d := &deployer{st: st, api: srv, slugs: slugs, base: base, keep: 10, log: log}
+	d := &deployer{st: st, releases: releases, slugs: slugs, base: base, keep: 10, log: log}
 	if cli != nil {
 		d.builder = &slugbuilder.Builder{
 			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs.Dir,

@@ -1,0 +1,194 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/deis/deis"
+	"github.com/deis/deis/converge/convergetest"
+	"github.com/deis/deis/deploy"
+	"github.com/deis/deis/store"
+)
+
+func newService(t *testing.T) (*deploy.Service, *convergetest.World) {
+	w := convergetest.NewWorld(t)
+	return &deploy.Service{Store: w.Store, Conv: w.Conv}, w
+}
+
+func ptr(s string) *string { return &s }
+
+// TestBuildScalesWebFirst: an app's first build with a web process runs
+// web=1, as on Heroku; later builds keep the structure.
+func TestBuildScalesWebFirst(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	rel, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker"), convergetest.Discard{})
+	if err != nil || rel.Status != deis.ReleaseDeployed {
+		t.Fatalf("first build: %+v, %v", rel, err)
+	}
+	if got := w.Running(); !slices.Equal(got, []string{"deis-web-v2-web.1"}) {
+		t.Errorf("after the first build: %v, want web.1 only", got)
+	}
+	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"worker": 2}, convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Build(ctx, convergetest.Build("web", "two", "web", "worker"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"deis-web-v3-web.1", "deis-web-v3-worker.1", "deis-web-v3-worker.2"}
+	if got := w.Running(); !slices.Equal(got, want) {
+		t.Errorf("after the second build: %v, want %v", got, want)
+	}
+}
+
+// TestScaleRefusals: bad scales are refused with one line and change
+// nothing.
+func TestScaleRefusals(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 1}, convergetest.Discard{}); !refused(err, `unknown process type "web": the app has no build yet, push it first`) {
+		t.Errorf("scale before a build: %v", err)
+	}
+	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		req  deis.ScaleRequest
+		want string
+	}{
+		{deis.ScaleRequest{"clock": 1}, `unknown process type "clock": the Procfile has web, worker`},
+		{deis.ScaleRequest{"web": 101}, "web=101: a count must be from 0 to 100"},
+		{deis.ScaleRequest{}, "name at least one process type to scale, like web=2"},
+	} {
+		if _, err := s.Scale(ctx, "web", tc.req, convergetest.Discard{}); !refused(err, tc.want) {
+			t.Errorf("scale %v: %v, want %q", tc.req, err, tc.want)
+		}
+		if _, err := s.PlanScale(ctx, "web", tc.req); !refused(err, tc.want) {
+			t.Errorf("plan scale %v: %v, want %q", tc.req, err, tc.want)
+		}
+	}
+	if got := w.Running(); !slices.Equal(got, []string{"deis-web-v2-web.1"}) {
+		t.Errorf("after refused scales: %v", got)
+	}
+}
+
+// TestScaleFailureRestores: a scale whose rollout fails keeps the old
+// structure and containers.
+func TestScaleFailureRestores(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Fleet.Node("f-runtime-2").SetUnreachable(true)
+	_, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{})
+	if err == nil || !strings.Contains(err.Error(), "scaling web: ") {
+		t.Errorf("scale onto an unreachable node: %v", err)
+	}
+	a, _ := w.Store.GetApp(ctx, store.Viewer{Admin: true}, "web")
+	if a.Structure["web"] != 1 {
+		t.Errorf("structure after the failed scale: %v, want web=1", a.Structure)
+	}
+}
+
+// TestConfigPlanWordsLikeTheRelease: a dry run says what the release says,
+// after "would".
+func TestConfigPlanWordsLikeTheRelease(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateConfig(ctx, "web", "alice", map[string]*string{"A": ptr("1"), "B": ptr("2")}, convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	changes := map[string]*string{"A": ptr("1"), "B": nil, "C": ptr("3"), "D": nil}
+	plan, err := s.PlanConfig(ctx, "web", changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := s.UpdateConfig(ctx, "web", "alice", changes, convergetest.Discard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Summary != "would set C and unset B" || rel.Summary != "alice set C and unset B" || plan.Release != rel.Version {
+		t.Errorf("plan %q (v%d), release %q (v%d)", plan.Summary, plan.Release, rel.Summary, rel.Version)
+	}
+	for _, bad := range []map[string]*string{{"1X": ptr("")}, {"A": ptr("a\x00b")}, {}} {
+		if _, err := s.UpdateConfig(ctx, "web", "alice", bad, convergetest.Discard{}); !refused(err, "") {
+			t.Errorf("config %v: %v, want a refusal", bad, err)
+		}
+	}
+}
+
+// TestDestroy: the app's containers go, then the app, and the proxy drops
+// its site.
+func TestDestroy(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	w.App("other")
+	for _, app := range []string{"web", "other"} {
+		if _, err := s.Build(ctx, convergetest.Build(app, "one", "web"), convergetest.Discard{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Destroy(ctx, "web", convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Running(); !slices.Equal(got, []string{"deis-other-v2-web.1"}) {
+		t.Errorf("after destroying web: %v", got)
+	}
+	var sites []string
+	for _, site := range w.Fleet.Node("f-proxy-1").Sites() {
+		sites = append(sites, site.App)
+	}
+	if !slices.Equal(sites, []string{"other"}) {
+		t.Errorf("the proxy serves %v, want other only", sites)
+	}
+	if _, err := w.Store.GetApp(ctx, store.Viewer{Admin: true}, "web"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("app web after Destroy: %v", err)
+	}
+}
+
+// TestReschedule: containers on a node that is going move to the others;
+// apps with nothing there stay as they are.
+func TestReschedule(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := w.Store.GetNode(ctx, "f-runtime-2")
+	n.Status.State = deis.NodeDraining
+	if _, err := w.Store.UpdateNode(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reschedule(ctx, "f", []string{"f-runtime-2"}, convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Fleet.Node("f-runtime-2").Containers(); len(got) != 0 {
+		t.Errorf("the draining node still runs %v", got)
+	}
+	if got := w.Fleet.Node("f-runtime-1").Containers(); len(got) != 2 {
+		t.Errorf("the other node runs %v, want both web containers", got)
+	}
+}
+
+// refused reports whether err is the service refusing with want (any
+// message when want is empty).
+func refused(err error, want string) bool {
+	var e *deploy.Error
+	return errors.As(err, &e) && (want == "" || e.Message == want)
+}

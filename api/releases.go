@@ -144,7 +144,9 @@ func (s *Server) rollback(c *gin.Context) {
 	}
 	app, who := appOf(c).ID, currentUser(c).Username
 	if c.Query("dry_run") == "true" {
-		s.answerPlan(c, func(ctx context.Context) (deis.ReleasePlan, error) { return s.deploy.PlanRollback(ctx, app, req.Version) })
+		s.answerPlan(c, func(ctx context.Context) (deis.ReleasePlan, error) {
+			return s.deploy.PlanRollback(ctx, app, req.Version)
+		})
 		return
 	}
 	s.releaseAndRoll(c, func(ctx context.Context, p converge.Progress) (deis.Release, error) {

@@ -22,9 +22,9 @@ import (
 
 // Config holds what the API needs from the controller.
 type Config struct {
-	Store  *store.Store
-	Nodes  NodeManager
-	Conv   Converger
+	Store *store.Store
+	Nodes NodeManager
+	Conv  Converger
 	// Deploy runs the release workflows; nil means one on Store and Conv.
 	Deploy *deploy.Service
 	Logger *slog.Logger

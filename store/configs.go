@@ -96,4 +96,3 @@ func (s *Store) UpdateConfig(ctx context.Context, app string, changes map[string
 	}
 	return c, r, nil
 }
-

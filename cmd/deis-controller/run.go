@@ -159,9 +159,9 @@ func newGitServer(cfg config, st *store.Store, releases *deploy.Service, cli *cl
 	if err != nil {
 		return nil, fmt.Errorf("git host key: %w", err)
 	}
-	d := &deployer{st: st, releases: releases, slugs: slugs, base: base, keep: 10, log: log}
+	d := &deploy.Pusher{Releases: releases, Slugs: slugs, BaseURL: base, Keep: 10}
 	if cli != nil {
-		d.builder = &slugbuilder.Builder{
+		d.Builder = &slugbuilder.Builder{
 			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs.Dir,
 			ExtraCACerts: cfg.ExtraCACerts, Log: log,
 		}

@@ -15,6 +15,9 @@ type Job struct {
 	Error    string     `json:"error,omitempty"`
 	Created  time.Time  `json:"created"`
 	Finished *time.Time `json:"finished,omitempty"`
+	// Release is the version of the release the job made, if it made one
+	// (config, builds, rollback).
+	Release int `json:"release,omitempty"`
 }
 
 // JobState is where a job stands.

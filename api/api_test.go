@@ -24,10 +24,10 @@ func newWorld(t *testing.T) *world {
 	w := &world{testAPI: a, alice: a.user("alice"), bob: a.user("bob")}
 	a.must(201, "POST", "/v1/formations", w.alice, deis.FormationCreateRequest{ID: "dev", Flavor: "static", Domain: "dev.example.com"}, nil)
 	a.must(201, "POST", "/v1/apps", w.alice, deis.AppCreateRequest{ID: "shop", Formation: "dev"}, nil)
-	a.must(201, "POST", "/v1/apps/shop/builds", w.alice, deis.BuildCreateRequest{
+	a.release("POST", "/v1/apps/shop/builds", w.alice, deis.BuildCreateRequest{
 		SlugURL: "http://127.0.0.1:9/slug.tgz", SlugSHA256: strings.Repeat("a", 64),
 		Procfile: map[string]string{"web": "./web", "worker": "./worker"},
-	}, nil)
+	})
 	return w
 }
 
@@ -139,7 +139,7 @@ func TestReleases(t *testing.T) {
 		set[k] = ptr(v)
 	}
 	var rel deis.Release
-	w.must(201, "POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: set}, &rel)
+	rel = w.release("POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: set})
 	if rel.Version != 3 {
 		t.Fatalf("config set made v%d, want v3", rel.Version)
 	}
@@ -148,7 +148,7 @@ func TestReleases(t *testing.T) {
 	if d := cmp.Diff(awkward, cfg.Values); d != "" {
 		t.Errorf("config values changed on the way (-sent +got):\n%s", d)
 	}
-	w.must(201, "POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{"EMPTY": nil, "NEW": ptr("1")}}, &rel)
+	rel = w.release("POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{"EMPTY": nil, "NEW": ptr("1")}})
 	cfg = deis.Config{} // decoding into a map merges: start afresh
 	w.must(200, "GET", "/v1/apps/shop/config", w.alice, nil, &cfg)
 	if _, ok := cfg.Values["EMPTY"]; ok || cfg.Values["NEW"] != "1" || cfg.Values["EQUALS"] != "a=b=c" {
@@ -159,7 +159,7 @@ func TestReleases(t *testing.T) {
 	if r2.Version != 2 || r2.Build == "" {
 		t.Errorf("releases/v2 = %+v, want v2 with the build", r2)
 	}
-	w.must(201, "POST", "/v1/apps/shop/releases/rollback", w.alice, deis.RollbackRequest{Version: 2}, &rel)
+	rel = w.release("POST", "/v1/apps/shop/releases/rollback", w.alice, deis.RollbackRequest{Version: 2})
 	if rel.Version != 5 || rel.Build != r2.Build {
 		t.Errorf("rollback = %+v, want v5 with v2's build", rel)
 	}
@@ -177,10 +177,7 @@ func TestConcurrentConfig(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, out := w.do("POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}})
-			if status != 201 {
-				t.Errorf("config set %d: %d %s", i, status, out)
-			}
+			w.release("POST", "/v1/apps/shop/config", w.alice, deis.ConfigUpdateRequest{Values: map[string]*string{fmt.Sprintf("K%d", i): ptr("v")}})
 		}()
 	}
 	wg.Wait()
@@ -196,7 +193,7 @@ func TestPermsAndScoping(t *testing.T) {
 	w.must(404, "GET", "/v1/apps/shop", w.bob, nil, nil)
 	w.must(201, "POST", "/v1/apps/shop/perms", w.alice, deis.PermCreateRequest{Username: "bob"}, nil)
 	w.must(200, "GET", "/v1/apps/shop", w.bob, nil, nil)
-	w.must(201, "POST", "/v1/apps/shop/config", w.bob, deis.ConfigUpdateRequest{Values: map[string]*string{"BY": ptr("bob")}}, nil)
+	w.release("POST", "/v1/apps/shop/config", w.bob, deis.ConfigUpdateRequest{Values: map[string]*string{"BY": ptr("bob")}})
 	w.must(403, "DELETE", "/v1/apps/shop", w.bob, nil, nil)
 	w.must(403, "POST", "/v1/apps/shop/perms", w.bob, deis.PermCreateRequest{Username: "bob"}, nil)
 	w.must(404, "GET", "/v1/formations/dev", w.bob, nil, nil)

@@ -149,12 +149,9 @@ func (s *Server) destroyApp(c *gin.Context) {
 		return
 	}
 	a := appOf(c)
-	if err := s.deploy.Destroy(context.WithoutCancel(c.Request.Context()), a.ID, logProgress{logger(c)}); err != nil {
-		fail(c, err)
-		return
-	}
-	logger(c).Info("app destroyed", "app", a.ID)
-	c.Status(http.StatusNoContent)
+	s.startJob(c, "app.destroy", a.ID, func(ctx context.Context, p *progress) error {
+		return s.deploy.Destroy(ctx, a.ID, p)
+	})
 }
 
 func (s *Server) listPerms(c *gin.Context) { s.writePerms(c, http.StatusOK) }

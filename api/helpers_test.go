@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,4 +98,35 @@ func dialer(m *nodes.Manager) converge.Dialer {
 		}
 		return s, nil
 	})
+}
+
+// release sends a release-making request (config, builds, rollback),
+// which must answer 202 with a job, waits for the job to end, and returns
+// the release it made.
+func (a *testAPI) release(method, path, token string, body any) deis.Release {
+	a.t.Helper()
+	j := a.job(method, path, token, body)
+	if j.State != deis.JobSucceeded || j.Release == 0 {
+		a.t.Fatalf("%s %s: job %+v, want it to succeed with a release", method, path, j)
+	}
+	var rel deis.Release
+	a.must(http.StatusOK, "GET", "/v1/apps/"+j.Target+"/releases/"+strconv.Itoa(j.Release), token, nil, &rel)
+	return rel
+}
+
+// job sends a request that must answer 202 with a job, and returns the job
+// once it ended.
+func (a *testAPI) job(method, path, token string, body any) deis.Job {
+	a.t.Helper()
+	var j deis.Job
+	a.must(http.StatusAccepted, method, path, token, body, &j)
+	for range 100 {
+		var jl deis.JobLines
+		a.must(http.StatusOK, "GET", "/v1/jobs/"+j.ID+"/lines?wait=5", token, nil, &jl)
+		if jl.Job.State != deis.JobRunning {
+			return jl.Job
+		}
+	}
+	a.t.Fatalf("%s %s: job %s did not end", method, path, j.ID)
+	return j
 }

@@ -44,6 +44,13 @@ func (p *progress) Printf(format string, a ...any) {
 	p.r.notify(p.id)
 }
 
+// setRelease records the release the job made.
+func (p *progress) setRelease(version int) {
+	if err := p.r.store.SetJobRelease(context.Background(), p.id, version); err != nil {
+		p.r.log.Error("recording job release", "job", p.id, "err", err)
+	}
+}
+
 // start records the job and runs fn in the background. The job outlives the
 // request that started it.
 func (r *jobRunner) start(ctx context.Context, j deis.Job, fn func(context.Context, *progress) error) (deis.Job, error) {

@@ -2,14 +2,19 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/deploy"
 	"github.com/deis/deis/store"
 	"github.com/gin-gonic/gin"
 )
@@ -34,8 +39,32 @@ func (s *Server) updateConfig(c *gin.Context) {
 		s.answerPlan(c, func(ctx context.Context) (deis.ReleasePlan, error) { return s.deploy.PlanConfig(ctx, app, req.Values) })
 		return
 	}
-	s.releaseAndRoll(c, func(ctx context.Context, p converge.Progress) (deis.Release, error) {
+	if err := deploy.CheckConfig(req.Values); err != nil {
+		fail(c, err)
+		return
+	}
+	s.releaseJob(c, "app.config", func(ctx context.Context, p converge.Progress) (deis.Release, error) {
 		return s.deploy.UpdateConfig(ctx, app, who, req.Values, p)
+	})
+}
+
+// releaseJob answers 202 with a job of kind on the app that runs do: its
+// lines are the rollout's progress, it records the release do made, ends
+// with "done, vN (rolled out in Ns)", and fails when the release did not
+// start (the previous one serves on). Refusals are checked before.
+func (s *Server) releaseJob(c *gin.Context, kind string, do func(ctx context.Context, p converge.Progress) (deis.Release, error)) {
+	s.startJob(c, kind, appOf(c).ID, func(ctx context.Context, p *progress) error {
+		start := time.Now()
+		rel, err := do(ctx, p)
+		if err != nil {
+			return err
+		}
+		p.setRelease(rel.Version)
+		if rel.Status == deis.ReleaseFailed {
+			return fmt.Errorf("v%d did not start, the previous release keeps serving: %s", rel.Version, rel.Error)
+		}
+		p.Printf("done, v%d (rolled out in %s)", rel.Version, time.Since(start).Round(100*time.Millisecond))
+		return nil
 	})
 }
 
@@ -96,7 +125,7 @@ func (s *Server) createBuild(c *gin.Context) {
 		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
 		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
 	}
-	s.releaseAndRoll(c, func(ctx context.Context, p converge.Progress) (deis.Release, error) {
+	s.releaseJob(c, "app.build", func(ctx context.Context, p converge.Progress) (deis.Release, error) {
 		return s.deploy.Build(ctx, b, p)
 	})
 }
@@ -149,7 +178,11 @@ func (s *Server) rollback(c *gin.Context) {
 		})
 		return
 	}
-	s.releaseAndRoll(c, func(ctx context.Context, p converge.Progress) (deis.Release, error) {
+	if err := s.deploy.CheckRollback(c.Request.Context(), app, req.Version); err != nil {
+		fail(c, err)
+		return
+	}
+	s.releaseJob(c, "app.rollback", func(ctx context.Context, p converge.Progress) (deis.Release, error) {
 		return s.deploy.Rollback(ctx, app, req.Version, who, p)
 	})
 }
@@ -178,11 +211,35 @@ func (s *Server) scale(c *gin.Context) {
 		s.answerPlan(c, func(ctx context.Context) (deis.ReleasePlan, error) { return s.deploy.PlanScale(ctx, app, req) })
 		return
 	}
-	ctx := context.WithoutCancel(c.Request.Context())
-	a, err := s.deploy.Scale(ctx, app, req, logProgress{logger(c)})
-	if err != nil {
+	if err := s.deploy.CheckScale(c.Request.Context(), app, req); err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, a)
+	s.startJob(c, "app.scale", app, func(ctx context.Context, p *progress) error {
+		start := time.Now()
+		a, err := s.deploy.Scale(ctx, app, req, p)
+		if err != nil {
+			return err
+		}
+		p.Printf("done, %s (rolled out in %s)", orNone(structureString(a.Structure)), time.Since(start).Round(100*time.Millisecond))
+		return nil
+	})
+}
+
+// structureString is "web=2 worker=1", by type, without the types at 0.
+func structureString(structure map[string]int) string {
+	var parts []string
+	for _, t := range slices.Sorted(maps.Keys(structure)) {
+		if structure[t] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", t, structure[t]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing runs"
+	}
+	return s
 }

@@ -23,18 +23,6 @@ type Converger interface {
 	Refresh(ctx context.Context, app string) error
 }
 
-// releaseAndRoll answers the release do made and rolled out, as it ended
-// (deployed, or failed with why: the previous one serves on).
-func (s *Server) releaseAndRoll(c *gin.Context, do func(ctx context.Context, p converge.Progress) (deis.Release, error)) {
-	ctx := context.WithoutCancel(c.Request.Context()) // a rollout finishes even if the client goes
-	rel, err := do(ctx, logProgress{logger(c)})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, rel)
-}
-
 // calculate answers the desired state of every node of the formation.
 func (s *Server) calculate(c *gin.Context) {
 	w, err := s.conv.World(c.Request.Context(), formationOf(c))

@@ -31,9 +31,10 @@ func (c *Client) GetApp(ctx context.Context, id string) (deis.App, error) {
 	return a, err
 }
 
-// DeleteApp destroys an app (owner only).
-func (c *Client) DeleteApp(ctx context.Context, id string) error {
-	return c.del(ctx, p("apps", id))
+// DeleteApp destroys an app (owner only), in a job: its containers go,
+// then the app.
+func (c *Client) DeleteApp(ctx context.Context, id string) (*deis.Job, error) {
+	return c.jobCall(ctx, http.MethodDelete, p("apps", id), nil)
 }
 
 // AppLogs copies an app's log lines to w. With opts.Follow it streams
@@ -84,17 +85,15 @@ func (c *Client) GetConfig(ctx context.Context, app string) (deis.Config, error)
 	return cfg, err
 }
 
-// rolloutWait is how long calls that roll out a release may take beyond
-// the usual request timeout: the controller answers once the new
-// containers serve (or the release failed).
+// rolloutWait is how long a slug upload may take beyond the usual request
+// timeout.
 const rolloutWait = 15 * time.Minute
 
-// UpdateConfig merges values into the app's config: a nil value unsets the
-// key. It returns the release the change made.
-func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (deis.Release, error) {
-	var r deis.Release
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "config"), body: deis.ConfigUpdateRequest{Values: values}, wait: rolloutWait}, &r)
-	return r, err
+// UpdateConfig merges values into the app's config (a nil value unsets the
+// key) as a new release, rolled out in a job: follow it; the job's Release
+// names the release it made.
+func (c *Client) UpdateConfig(ctx context.Context, app string, values map[string]*string) (*deis.Job, error) {
+	return c.jobCall(ctx, http.MethodPost, p("apps", app, "config"), deis.ConfigUpdateRequest{Values: values})
 }
 
 // PlanConfig returns what UpdateConfig would do, changing nothing.
@@ -123,12 +122,10 @@ func (c *Client) ListBuilds(ctx context.Context, app string) ([]deis.Build, erro
 	return list[deis.Build](ctx, c, p("apps", app, "builds"))
 }
 
-// CreateBuild registers a slug built elsewhere and returns the release it
-// made.
-func (c *Client) CreateBuild(ctx context.Context, app string, req deis.BuildCreateRequest) (deis.Release, error) {
-	var r deis.Release
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "builds"), body: req, wait: rolloutWait}, &r)
-	return r, err
+// CreateBuild registers a slug built elsewhere as a new release, rolled out
+// in a job (see UpdateConfig).
+func (c *Client) CreateBuild(ctx context.Context, app string, req deis.BuildCreateRequest) (*deis.Job, error) {
+	return c.jobCall(ctx, http.MethodPost, p("apps", app, "builds"), req)
 }
 
 // UploadSlug stores a slug (a tar.gz of /app) on the controller.
@@ -159,10 +156,9 @@ func (c *Client) GetRelease(ctx context.Context, app string, version int) (deis.
 
 // Rollback makes a new release from release vN's build and config; version
 // 0 means the release before the current one.
-func (c *Client) Rollback(ctx context.Context, app string, version int) (deis.Release, error) {
-	var r deis.Release
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "releases", "rollback"), body: deis.RollbackRequest{Version: version}, wait: rolloutWait}, &r)
-	return r, err
+// It runs in a job (see UpdateConfig).
+func (c *Client) Rollback(ctx context.Context, app string, version int) (*deis.Job, error) {
+	return c.jobCall(ctx, http.MethodPost, p("apps", app, "releases", "rollback"), deis.RollbackRequest{Version: version})
 }
 
 // ListContainers returns the containers of an app.
@@ -170,9 +166,8 @@ func (c *Client) ListContainers(ctx context.Context, app string) ([]deis.Contain
 	return list[deis.Container](ctx, c, p("apps", app, "containers"))
 }
 
-// Scale sets process counts and returns the app with its new structure.
-func (c *Client) Scale(ctx context.Context, app string, req deis.ScaleRequest) (deis.App, error) {
-	var a deis.App
-	_, err := c.do(ctx, request{method: http.MethodPost, path: p("apps", app, "scale"), body: req, wait: rolloutWait}, &a)
-	return a, err
+// Scale sets process counts and rolls the app's containers out to them,
+// in a job.
+func (c *Client) Scale(ctx context.Context, app string, req deis.ScaleRequest) (*deis.Job, error) {
+	return c.jobCall(ctx, http.MethodPost, p("apps", app, "scale"), req)
 }

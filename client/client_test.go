@@ -179,14 +179,16 @@ func TestRequestBodiesAndPaths(t *testing.T) {
 			writeJSON(w, 202, deis.Job{ID: "j1", State: deis.JobRunning})
 		case r.Method == "DELETE":
 			w.WriteHeader(204)
+		case r.Method == "GET":
+			writeJSON(w, 200, deis.Release{Version: 2})
 		default:
-			writeJSON(w, 201, deis.Release{Version: 3})
+			writeJSON(w, 202, deis.Job{ID: "j2", Kind: "app.config", State: deis.JobRunning})
 		}
 	})
 	ctx := context.Background()
 	v := "a=b c"
-	if r, err := c.UpdateConfig(ctx, "web", map[string]*string{"K": &v, "GONE": nil}); err != nil || r.Version != 3 {
-		t.Fatalf("UpdateConfig = %+v, %v", r, err)
+	if j, err := c.UpdateConfig(ctx, "web", map[string]*string{"K": &v, "GONE": nil}); err != nil || j == nil || j.ID != "j2" {
+		t.Fatalf("UpdateConfig = %+v, %v", j, err)
 	}
 	if _, err := c.GetRelease(ctx, "web", 2); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 type Store interface {
 	GetApp(ctx context.Context, v store.Viewer, id string) (deis.App, error)
 	GetFormation(ctx context.Context, v store.Viewer, id string) (deis.Formation, error)
+	ListFormations(ctx context.Context, v store.Viewer, p store.PageReq) ([]deis.Formation, int, error)
 	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]deis.Layer, int, error)
 	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]deis.Node, int, error)
 	ListFormationApps(ctx context.Context, formation string) ([]deis.App, error)
@@ -40,6 +41,8 @@ type Store interface {
 	ListReleases(ctx context.Context, app string, p store.PageReq) ([]deis.Release, int, error)
 	GetRelease(ctx context.Context, app string, version int) (deis.Release, error)
 	Rollback(ctx context.Context, app string, version int, who string) (deis.Release, error)
+	SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error
+	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
 }
 
 // Converger is what the release service needs of the converger.

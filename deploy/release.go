@@ -19,8 +19,9 @@ const MaxConfigValue = 64 << 10
 // MaxProcesses bounds the count of one process type.
 const MaxProcesses = 100
 
-// checkConfig refuses config changes no environment can carry.
-func checkConfig(changes map[string]*string) error {
+// CheckConfig refuses config changes no environment can carry (what
+// UpdateConfig would refuse), before any work starts.
+func CheckConfig(changes map[string]*string) error {
 	if len(changes) == 0 {
 		return invalid("values must name at least one key to set or unset")
 	}
@@ -41,7 +42,7 @@ func checkConfig(changes map[string]*string) error {
 // UpdateConfig merges changes (a nil value unsets its key) into the app's
 // config as a new release, and rolls it out.
 func (s *Service) UpdateConfig(ctx context.Context, app, who string, changes map[string]*string, p Progress) (deis.Release, error) {
-	if err := checkConfig(changes); err != nil {
+	if err := CheckConfig(changes); err != nil {
 		return deis.Release{}, err
 	}
 	return s.roll(ctx, app, func(ctx context.Context) (deis.Release, error) {
@@ -53,7 +54,7 @@ func (s *Service) UpdateConfig(ctx context.Context, app, who string, changes map
 // PlanConfig is what UpdateConfig would do: the release it would make
 // (its summary names keys, never values) and how the containers move.
 func (s *Service) PlanConfig(ctx context.Context, app string, changes map[string]*string) (deis.ReleasePlan, error) {
-	if err := checkConfig(changes); err != nil {
+	if err := CheckConfig(changes); err != nil {
 		return deis.ReleasePlan{}, err
 	}
 	a, err := s.Store.GetApp(ctx, admin, app)
@@ -131,27 +132,42 @@ func (s *Service) PlanRollback(ctx context.Context, app string, version int) (de
 	if err != nil {
 		return deis.ReleasePlan{}, err
 	}
-	next, err := s.nextRelease(ctx, app)
+	next, target, err := s.rollbackTarget(ctx, app, version)
 	if err != nil {
 		return deis.ReleasePlan{}, err
+	}
+	return s.plan(ctx, a, a.Structure, next, next, fmt.Sprintf("would roll back to v%d as v%d", target, next))
+}
+
+// CheckRollback refuses what Rollback would refuse, before any work starts.
+func (s *Service) CheckRollback(ctx context.Context, app string, version int) error {
+	_, _, err := s.rollbackTarget(ctx, app, version)
+	return err
+}
+
+// rollbackTarget returns the version a rollback to version (0: the one
+// before the latest) makes, and the release it goes back to.
+func (s *Service) rollbackTarget(ctx context.Context, app string, version int) (next, target int, err error) {
+	if next, err = s.nextRelease(ctx, app); err != nil {
+		return 0, 0, err
 	}
 	last, target := next-1, version
 	switch {
 	case version < 0:
-		return deis.ReleasePlan{}, invalid("version must be positive")
+		return 0, 0, invalid("version must be positive")
 	case last == 0:
-		return deis.ReleasePlan{}, invalid("app %s has no release", app)
+		return 0, 0, invalid("app %s has no release", app)
 	case version == 0 && last == 1:
-		return deis.ReleasePlan{}, invalid("no release before v1")
+		return 0, 0, invalid("no release before v1")
 	case version == 0:
 		target = last - 1
 	case version >= last:
-		return deis.ReleasePlan{}, invalid("v%d is not a release before the current one, v%d", version, last)
+		return 0, 0, invalid("v%d is not a release before the current one, v%d", version, last)
 	}
 	if _, err := s.Store.GetRelease(ctx, app, target); err != nil {
-		return deis.ReleasePlan{}, err
+		return 0, 0, err
 	}
-	return s.plan(ctx, a, a.Structure, next, next, fmt.Sprintf("would roll back to v%d as v%d", target, next))
+	return next, target, nil
 }
 
 // Scale sets the counts of req's process types (the others keep theirs)
@@ -167,6 +183,12 @@ func (s *Service) Scale(ctx context.Context, app string, req deis.ScaleRequest, 
 		return a, invalid("scaling %s: %s", app, err)
 	}
 	return a, nil
+}
+
+// CheckScale refuses what Scale would refuse before rolling anything out.
+func (s *Service) CheckScale(ctx context.Context, app string, req deis.ScaleRequest) error {
+	_, _, err := s.scaled(ctx, app, req)
+	return err
 }
 
 // PlanScale is what Scale would do.

@@ -9,13 +9,13 @@ import (
 	"github.com/deis/deis"
 )
 
-const jobCols = "id, kind, target, owner, state, error, created, finished"
+const jobCols = "id, kind, target, owner, state, error, created, finished, release"
 
 func scanJob(sc scanner) (deis.Job, error) {
 	var j deis.Job
 	var created int64
 	var finished sql.NullInt64
-	if err := sc.Scan(&j.ID, &j.Kind, &j.Target, &j.Owner, &j.State, &j.Error, &created, &finished); err != nil {
+	if err := sc.Scan(&j.ID, &j.Kind, &j.Target, &j.Owner, &j.State, &j.Error, &created, &finished, &j.Release); err != nil {
 		return deis.Job{}, err
 	}
 	j.Created = fromMicros(created)
@@ -29,7 +29,7 @@ func scanJob(sc scanner) (deis.Job, error) {
 // CreateJob records a new running job under a random id.
 func (s *Store) CreateJob(ctx context.Context, j deis.Job) (deis.Job, error) {
 	j.ID, j.State, j.Error, j.Created, j.Finished = randomID(), deis.JobRunning, "", now(), nil
-	_, err := s.h().exec(ctx, "INSERT INTO jobs ("+jobCols+") VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+	_, err := s.h().exec(ctx, "INSERT INTO jobs ("+jobCols+") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0)",
 		j.ID, j.Kind, j.Target, j.Owner, j.State, j.Error, micros(j.Created))
 	if err != nil {
 		return deis.Job{}, fmt.Errorf("creating %s job: %w", j.Kind, dbErr(err))
@@ -126,4 +126,12 @@ func (s *Store) FailRunningJobs(ctx context.Context, reason string) (int, error)
 		return 0, fmt.Errorf("failing running jobs: %w", err)
 	}
 	return int(n), nil
+}
+
+// SetJobRelease records the release a job made.
+func (s *Store) SetJobRelease(ctx context.Context, id string, version int) error {
+	if err := affected(s.h().exec(ctx, "UPDATE jobs SET release = ? WHERE id = ?", version, id)); err != nil {
+		return fmt.Errorf("recording the release of job %q: %w", id, err)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deis/deis"
@@ -93,13 +94,21 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	releases := &deploy.Service{Store: st, Conv: conv, Log: log}
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Deploy: releases, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, Slugs: conv.Slugs, BaseURL: base})
-	for _, f := range lost {
-		go func() {
-			if err := releases.Reschedule(ctx, f, nil, logLines{log}); err != nil {
+	// What a previous run left mid-rollout is finished or undone, then
+	// containers move off lost nodes; a shutdown waits for both, as it
+	// waits for jobs: a rollout is never cut in the middle.
+	var startup sync.WaitGroup
+	startup.Go(func() {
+		bg := context.WithoutCancel(ctx)
+		if err := releases.Recover(bg, logLines{log}); err != nil {
+			log.Warn("finishing rollouts a previous run left", "err", err)
+		}
+		for _, f := range lost {
+			if err := releases.Reschedule(bg, f, nil, logLines{log}); err != nil {
 				log.Warn("moving containers off lost nodes", "formation", f, "err", err)
 			}
-		}()
-	}
+		}
+	})
 	git, err := newGitServer(cfg, st, releases, cli, docker, conv.Slugs, base, log)
 	if err != nil {
 		return err
@@ -124,6 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		log.Warn("shutdown", "err", err)
 	}
 	srv.Wait()
+	startup.Wait()
 	if err := <-gitDone; err != nil {
 		log.Warn("git endpoint", "err", err)
 	}

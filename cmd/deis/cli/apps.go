@@ -137,6 +137,7 @@ func (c *cli) appsInfoCmd() *cobra.Command {
 
 func (c *cli) appsDestroyCmd() *cobra.Command {
 	var confirm string
+	var f jobFlags
 	cmd := command("apps:destroy [ID] --confirm ID", "destroy an app and remove its git remote", rangeArgs(0, 1),
 		func(ctx context.Context, args []string) error {
 			name, err := c.appNameArg(ctx, args)
@@ -150,7 +151,18 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 			if err := c.confirmDestroy(ctx, "app", name, confirm); err != nil {
 				return err
 			}
-			if err := api.DeleteApp(ctx, name); err != nil {
+			job, err := api.DeleteApp(ctx, name)
+			if err != nil {
+				return err
+			}
+			if f.noWait {
+				return c.followJob(ctx, api, job, true)
+			}
+			final, err := c.waitJob(ctx, api, job)
+			if err != nil {
+				return err
+			}
+			if err := jobError(final); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Destroyed app %s\n", name)
@@ -166,6 +178,7 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 		})
 	cmd.Aliases = []string{"destroy"}
 	cmd.Flags().StringVar(&confirm, "confirm", "", "the app's id, to confirm")
+	f.add(cmd, false)
 	return cmd
 }
 

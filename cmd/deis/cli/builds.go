@@ -80,6 +80,7 @@ func (c *cli) buildsInfoCmd() *cobra.Command {
 
 func (c *cli) buildsCreateCmd() *cobra.Command {
 	var slug, sha string
+	var f jobFlags
 	cmd := command("builds:create [FILE|-]", "register a slug: upload one with --slug, or give a JSON BuildCreateRequest", rangeArgs(0, 1),
 		func(ctx context.Context, args []string) error {
 			name, err := c.appName(ctx)
@@ -104,12 +105,13 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 			default:
 				return usageError{"give either --slug PATH or a build JSON FILE (or - for stdin)"}
 			}
-			r, err := api.CreateBuild(ctx, name, req)
+			job, err := api.CreateBuild(ctx, name, req)
 			if err != nil {
 				return err
 			}
-			return c.printRelease(r)
+			return c.followRelease(ctx, api, name, job, f.noWait)
 		})
+	f.add(cmd, false)
 	cmd.Flags().StringVar(&slug, "slug", "", "upload this slug (a tar.gz of /app with a Procfile) to the controller")
 	cmd.Flags().StringVar(&sha, "sha", "", "the git commit the slug was built from")
 	return cmd

@@ -44,35 +44,36 @@ func printConfig(w io.Writer, values map[string]string) {
 }
 
 func (c *cli) configSetCmd() *cobra.Command {
-	var dryRun bool
+	var f jobFlags
 	cmd := command("config:set KEY=VALUE ...", "set config values (a new release)", minArgs(1),
 		func(ctx context.Context, args []string) error {
 			values, err := parseConfigArgs(args)
 			if err != nil {
 				return err
 			}
-			return c.updateConfig(ctx, values, dryRun)
+			return c.updateConfig(ctx, values, f)
 		})
-	addDryRun(cmd, &dryRun)
+	f.add(cmd, true)
 	return cmd
 }
 
 func (c *cli) configUnsetCmd() *cobra.Command {
-	var dryRun bool
+	var f jobFlags
 	cmd := command("config:unset KEY ...", "remove config values (a new release)", minArgs(1),
 		func(ctx context.Context, args []string) error {
 			values, err := parseUnsetArgs(args)
 			if err != nil {
 				return err
 			}
-			return c.updateConfig(ctx, values, dryRun)
+			return c.updateConfig(ctx, values, f)
 		})
-	addDryRun(cmd, &dryRun)
+	f.add(cmd, true)
 	return cmd
 }
 
-// updateConfig sends a config change and prints the release it made.
-func (c *cli) updateConfig(ctx context.Context, values map[string]*string, dryRun bool) error {
+// updateConfig sends a config change, follows its rollout and prints the
+// release it made.
+func (c *cli) updateConfig(ctx context.Context, values map[string]*string, f jobFlags) error {
 	name, err := c.appName(ctx)
 	if err != nil {
 		return err
@@ -81,18 +82,18 @@ func (c *cli) updateConfig(ctx context.Context, values map[string]*string, dryRu
 	if err != nil {
 		return err
 	}
-	if dryRun {
+	if f.dryRun {
 		plan, err := api.PlanConfig(ctx, name, values)
 		if err != nil {
 			return err
 		}
 		return c.showReleasePlan(plan)
 	}
-	rel, err := api.UpdateConfig(ctx, name, values)
+	job, err := api.UpdateConfig(ctx, name, values)
 	if err != nil {
 		return err
 	}
-	return c.printRelease(rel)
+	return c.followRelease(ctx, api, name, job, f.noWait)
 }
 
 // printRelease prints the release a change made: "v3", or its JSON. A

@@ -44,7 +44,7 @@ func (c *cli) containersListCmd() *cobra.Command {
 }
 
 func (c *cli) containersScaleCmd() *cobra.Command {
-	var dryRun bool
+	var f jobFlags
 	cmd := command("containers:scale TYPE=N ...", "set the number of containers per process type", minArgs(1),
 		func(ctx context.Context, args []string) error {
 			counts, err := parseCounts(args)
@@ -59,20 +59,34 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if dryRun {
+			if f.dryRun {
 				plan, err := api.PlanScale(ctx, name, deis.ScaleRequest(counts))
 				if err != nil {
 					return err
 				}
 				return c.showReleasePlan(plan)
 			}
-			app, err := api.Scale(ctx, name, deis.ScaleRequest(counts))
+			job, err := api.Scale(ctx, name, deis.ScaleRequest(counts))
+			if err != nil {
+				return err
+			}
+			if f.noWait {
+				return c.followJob(ctx, api, job, true)
+			}
+			final, err := c.waitJob(ctx, api, job)
+			if err != nil {
+				return err
+			}
+			if err := jobError(final); err != nil {
+				return err
+			}
+			app, err := api.GetApp(ctx, name)
 			if err != nil {
 				return err
 			}
 			return c.show(app, func(w io.Writer) { fmt.Fprintln(w, orDash(formatCounts(app.Structure))) })
 		})
 	cmd.Aliases = []string{"scale"}
-	addDryRun(cmd, &dryRun)
+	f.add(cmd, true)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,11 @@ func newFakeController(t *testing.T) *fakeController {
 			}
 		}
 		f.version++
-		reply(w, 201, deis.Release{App: r.PathValue("app"), Version: f.version, Status: deis.ReleasePending})
+		reply(w, 202, deis.Job{ID: "release-" + strconv.Itoa(f.version), Kind: "app.config", Target: r.PathValue("app"), State: deis.JobRunning})
+	})
+	mux.HandleFunc("GET /v1/apps/{app}/releases/{v}", func(w http.ResponseWriter, r *http.Request) {
+		v, _ := strconv.Atoi(r.PathValue("v"))
+		reply(w, 200, deis.Release{App: r.PathValue("app"), Version: v, Status: deis.ReleaseDeployed})
 	})
 	mux.HandleFunc("GET /v1/formations", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, deis.Page[deis.Formation]{Count: 1, Results: []deis.Formation{{ID: "dev"}}})
@@ -82,7 +87,9 @@ func newFakeController(t *testing.T) *fakeController {
 		}
 		reply(w, 201, deis.App{ID: req.ID, Formation: req.Formation, GitRemote: "ssh://git@127.0.0.1:2222/" + req.ID + ".git"})
 	})
-	mux.HandleFunc("DELETE /v1/apps/{app}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	mux.HandleFunc("DELETE /v1/apps/{app}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 202, deis.Job{ID: "job-destroy", Kind: "app.destroy", Target: r.PathValue("app"), State: deis.JobRunning})
+	})
 	mux.HandleFunc("DELETE /v1/formations/{id}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 202, deis.Job{ID: "job-1", Kind: "formation.destroy", Target: r.PathValue("id"), State: deis.JobRunning})
 	})
@@ -159,6 +166,9 @@ func checkEC2Creds(typ string, creds map[string]string) string {
 func (f *fakeController) lines(w http.ResponseWriter, r *http.Request) {
 	f.polls++
 	job := deis.Job{ID: r.PathValue("id"), Kind: "formation.destroy", State: deis.JobRunning}
+	if v, ok := strings.CutPrefix(job.ID, "release-"); ok { // a release job made v
+		job.Release, _ = strconv.Atoi(v)
+	}
 	var out []deis.JobLine
 	if f.polls <= len(f.jobLines) {
 		out = append(out, deis.JobLine{Seq: f.polls, Time: time.Now(), Text: f.jobLines[f.polls-1]})

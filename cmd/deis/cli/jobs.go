@@ -46,9 +46,7 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, 
 		return nil
 	}
 	start := time.Now()
-	final, err := api.FollowJob(ctx, job.ID, func(l deis.JobLine) {
-		fmt.Fprintln(c.stderr, l.Text)
-	})
+	final, err := c.waitJob(ctx, api, job)
 	if err != nil {
 		return err
 	}
@@ -57,12 +55,57 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, 
 			return err
 		}
 	}
-	if final.State == deis.JobFailed {
-		if final.Error == "" {
-			return fmt.Errorf("job %s (%s) failed", final.ID, final.Kind)
-		}
-		return errors.New(final.Error)
+	if err := jobError(final); err != nil {
+		return err
 	}
 	fmt.Fprintf(c.stderr, "done in %ds\n", int(time.Since(start).Round(time.Second)/time.Second))
 	return nil
+}
+
+// waitJob prints a job's progress lines on stderr until it ends, and
+// returns it as it ended.
+// A nil job (an answer that started none) has ended at once.
+func (c *cli) waitJob(ctx context.Context, api *client.Client, job *deis.Job) (deis.Job, error) {
+	if job == nil {
+		return deis.Job{State: deis.JobSucceeded}, nil
+	}
+	return api.FollowJob(ctx, job.ID, func(l deis.JobLine) {
+		fmt.Fprintln(c.stderr, l.Text)
+	})
+}
+
+// jobError is the error of a job that failed, nil otherwise.
+func jobError(j deis.Job) error {
+	if j.State != deis.JobFailed {
+		return nil
+	}
+	if j.Error == "" {
+		return fmt.Errorf("job %s (%s) failed", j.ID, j.Kind)
+	}
+	return errors.New(j.Error)
+}
+
+// followRelease follows the job of a command that makes a release (config,
+// builds, rollback), printing its progress on stderr, and prints the
+// release it made: "v3", or its JSON. A release that did not start is an
+// error. With --no-wait it prints the job id and returns at once.
+func (c *cli) followRelease(ctx context.Context, api *client.Client, app string, job *deis.Job, noWait bool) error {
+	if noWait || job == nil {
+		return c.followJob(ctx, api, job, noWait)
+	}
+	final, err := c.waitJob(ctx, api, job)
+	if err != nil {
+		return err
+	}
+	if final.Release == 0 {
+		if err := jobError(final); err != nil {
+			return err
+		}
+		return fmt.Errorf("job %s made no release", final.ID)
+	}
+	rel, err := api.GetRelease(ctx, app, final.Release)
+	if err != nil {
+		return err
+	}
+	return c.printRelease(rel)
 }

@@ -67,7 +67,7 @@ func (c *cli) releasesInfoCmd() *cobra.Command {
 }
 
 func (c *cli) releasesRollbackCmd() *cobra.Command {
-	var dryRun bool
+	var f jobFlags
 	cmd := command("releases:rollback [vN]", "make a new release from vN (default: the one before the current)", rangeArgs(0, 1),
 		func(ctx context.Context, args []string) error {
 			v := 0
@@ -85,20 +85,20 @@ func (c *cli) releasesRollbackCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if dryRun {
+			if f.dryRun {
 				plan, err := api.PlanRollback(ctx, name, v)
 				if err != nil {
 					return err
 				}
 				return c.showReleasePlan(plan)
 			}
-			r, err := api.Rollback(ctx, name, v)
+			job, err := api.Rollback(ctx, name, v)
 			if err != nil {
 				return err
 			}
-			return c.printRelease(r)
+			return c.followRelease(ctx, api, name, job, f.noWait)
 		})
 	cmd.Aliases = []string{"rollback"}
-	addDryRun(cmd, &dryRun)
+	f.add(cmd, true)
 	return cmd
 }

@@ -32,6 +32,7 @@ func newWorld(t *testing.T) *world {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	long := strings.Repeat("x", maxBody+10)
 	tests := []struct {
@@ -125,6 +126,7 @@ func TestBadInput(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestReleases(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	awkward := map[string]string{
 		"EQUALS":  "a=b=c",
@@ -171,6 +173,7 @@ func TestReleases(t *testing.T) {
 }
 
 func TestConcurrentConfig(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -189,6 +192,7 @@ func TestConcurrentConfig(t *testing.T) {
 }
 
 func TestPermsAndScoping(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.must(404, "GET", "/v1/apps/shop", w.bob, nil, nil)
 	w.must(201, "POST", "/v1/apps/shop/perms", w.alice, deis.PermCreateRequest{Username: "bob"}, nil)
@@ -210,6 +214,7 @@ func TestPermsAndScoping(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	for i := range 5 {
 		w.must(201, "POST", "/v1/formations", w.alice, deis.FormationCreateRequest{ID: fmt.Sprintf("f%d", i)}, nil)
@@ -233,6 +238,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestFormationDestroyJob(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	var j deis.Job
 	w.must(http.StatusAccepted, "DELETE", "/v1/formations/dev", w.alice, nil, &j)

@@ -49,6 +49,7 @@ func errorOf(t *testing.T, out []byte) deis.Error {
 // bad ones leave nothing, good ones seed flavors, and an update that AWS
 // refuses keeps the old creds.
 func TestEC2Providers(t *testing.T) {
+	t.Parallel()
 	a, fake := newEC2API(t)
 	a.user("root") // the first user is the admin; alice is not
 	tok := a.user("alice")
@@ -126,6 +127,7 @@ func TestEC2Providers(t *testing.T) {
 // layer AWS refuses to build is not created and leaves nothing behind;
 // destroying layers removes what they made.
 func TestEC2Layers(t *testing.T) {
+	t.Parallel()
 	a, fake := newEC2API(t)
 	a.user("root")
 	tok := a.user("alice")

@@ -13,6 +13,7 @@ func ctr(typ string, num, rel int, node string, port int, state deis.ContainerSt
 }
 
 func TestPlanRollout(t *testing.T) {
+	t.Parallel()
 	nodes := []string{"f-runtime-1", "f-runtime-2"}
 	up3 := []deis.Container{ctr("web", 1, 3, "f-runtime-1", 10001, deis.ContainerUp), ctr("web", 2, 3, "f-runtime-2", 10001, deis.ContainerUp)}
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	layers := []deis.Layer{{ID: "runtime", Runtime: true}, {ID: "proxy", Proxy: true}}
 	nodes := []deis.Node{
 		{ID: "f-proxy-1", Layer: "proxy", Address: "10.0.0.9:22"},
@@ -73,6 +74,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderRefusesStrayContainers(t *testing.T) {
+	t.Parallel()
 	w := World{
 		Layers: []deis.Layer{{ID: "proxy", Proxy: true}},
 		Nodes:  []deis.Node{{ID: "f-proxy-1", Layer: "proxy"}},

@@ -48,6 +48,7 @@ func (w testWorld) build(app, sha string, structure map[string]int) int {
 }
 
 func TestRolloutDeploys(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	v := w.app("web", map[string]int{"web": 2, "worker": 1})
 	if r := w.Release("web", v); r.Status != deis.ReleaseDeployed {
@@ -66,6 +67,7 @@ func TestRolloutDeploys(t *testing.T) {
 // the other cannot; the new containers go from both, the release fails,
 // the old ones run on and the proxy still routes to them.
 func TestRolloutRuntimeFailure(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.app("web", map[string]int{"web": 2})
 	before, routes := w.Running(), w.Upstreams()
@@ -96,6 +98,7 @@ func TestRolloutRuntimeFailure(t *testing.T) {
 // TestRolloutProxyFailure: the proxy refuses the new config; the release
 // fails, the new containers go and the old ones serve on.
 func TestRolloutProxyFailure(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.app("web", map[string]int{"web": 2})
 	before, routes := w.Running(), w.Upstreams()
@@ -120,6 +123,7 @@ func TestRolloutProxyFailure(t *testing.T) {
 // TestRolloutUnreachableNode: a runtime node that does not answer fails
 // the release; the other node's new containers go.
 func TestRolloutUnreachableNode(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.app("web", map[string]int{"web": 2})
 	before := w.Running()
@@ -138,6 +142,7 @@ func TestRolloutUnreachableNode(t *testing.T) {
 // neither removes the other's containers, and no node is converged twice
 // at once.
 func TestConcurrentAppRollouts(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.Fleet.Delay = 20 * time.Millisecond
 	w.app("a", map[string]int{"web": 1})

@@ -23,6 +23,7 @@ func ptr(s string) *string { return &s }
 // TestBuildScalesWebFirst: an app's first build with a web process runs
 // web=1, as on Heroku; later builds keep the structure.
 func TestBuildScalesWebFirst(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")
@@ -48,6 +49,7 @@ func TestBuildScalesWebFirst(t *testing.T) {
 // TestScaleRefusals: bad scales are refused with one line and change
 // nothing.
 func TestScaleRefusals(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")
@@ -80,6 +82,7 @@ func TestScaleRefusals(t *testing.T) {
 // TestScaleFailureRestores: a scale whose rollout fails keeps the old
 // structure and containers.
 func TestScaleFailureRestores(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")
@@ -100,6 +103,7 @@ func TestScaleFailureRestores(t *testing.T) {
 // TestConfigPlanWordsLikeTheRelease: a dry run says what the release says,
 // after "would".
 func TestConfigPlanWordsLikeTheRelease(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")
@@ -131,6 +135,7 @@ func TestConfigPlanWordsLikeTheRelease(t *testing.T) {
 // TestDestroy: the app's containers go, then the app, and the proxy drops
 // its site.
 func TestDestroy(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")
@@ -161,6 +166,7 @@ func TestDestroy(t *testing.T) {
 // TestReschedule: containers on a node that is going move to the others;
 // apps with nothing there stay as they are.
 func TestReschedule(t *testing.T) {
+	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
 	w.App("web")

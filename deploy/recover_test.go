@@ -47,6 +47,7 @@ func interruptedWorld(t *testing.T, state, old deis.ContainerState) (*convergete
 // TestRecoverBeforeTheSwitch: the controller stopped while v3's containers
 // were starting; at start v3 fails and only v2 runs.
 func TestRecoverBeforeTheSwitch(t *testing.T) {
+	t.Parallel()
 	w, recover := interruptedWorld(t, deis.ContainerStarting, deis.ContainerUp)
 	if err := recover(); err != nil {
 		t.Fatal(err)
@@ -66,6 +67,7 @@ func TestRecoverBeforeTheSwitch(t *testing.T) {
 // TestRecoverAfterTheSwitch: the controller stopped while v2's containers
 // were draining behind v3's; at start v3 is deployed and v2's go.
 func TestRecoverAfterTheSwitch(t *testing.T) {
+	t.Parallel()
 	w, recover := interruptedWorld(t, deis.ContainerUp, deis.ContainerDraining)
 	if err := recover(); err != nil {
 		t.Fatal(err)

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e drives the real binaries: it starts deis-controller on a temp
 // data dir (SQLite, or PostgreSQL when DEIS_TEST_DATABASE is set) and runs
 // the deis CLI against it as separate users, each with their own HOME.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package e2e
 
 import (
@@ -42,22 +44,7 @@ func TestControllerKilledMidRollout(t *testing.T) {
 	down := startLoad(addr, host, 100, 3*time.Minute)
 	jobID := strings.TrimSpace(alice.ok("config:set", "GREETING=bonjour", "--no-wait"))
 	// Kill it once the rollout has started its new containers.
-	for deadline := time.Now().Add(time.Minute); ; {
-		var jl deis.JobLines
-		if err := alice.api("/v1/jobs/"+jobID+"/lines?after=0&wait=2", &jl); err != nil {
-			t.Fatal(err)
-		}
-		started := false
-		for _, l := range jl.Lines {
-			started = started || strings.HasPrefix(l.Text, "rolling out v3")
-		}
-		if started || jl.Job.State != deis.JobRunning {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the rollout never started: %+v", jl)
-		}
-	}
+	awaitJobLine(t, alice, jobID, "rolling out v3")
 	env.crash()
 	time.Sleep(time.Second) // down for a moment, the proxies serving on
 	env.restart()
@@ -169,4 +156,54 @@ func TestConcurrentDeploys(t *testing.T) {
 		}
 	}
 	alice.ok("formations:destroy", "two", "--confirm", "two")
+}
+
+// TestShutdownWaitsForRollouts: a controller asked to stop (SIGINT, as
+// SIGTERM) in the middle of a rollout finishes it first: after a restart
+// the job has succeeded and the release is deployed.
+func TestShutdownWaitsForRollouts(t *testing.T) {
+	env := newTestEnv(t)
+	alice := env.newUser("alice")
+	alice.ok("formations:create", "s", "--flavor", "docker")
+	alice.ok("nodes:scale", "s", "runtime=1")
+	addr, host := proxyAddr(t, alice, "s"), "hello.s.localhost"
+	alice.helloApp("hello", "s", addr)
+	jobID := strings.TrimSpace(alice.ok("config:set", "GREETING=bonjour", "--no-wait"))
+	awaitJobLine(t, alice, jobID, "rolling out v3")
+	env.cmd.Process.Signal(os.Interrupt)
+	if code := env.wait(); code != 0 {
+		t.Fatalf("the controller exited %d", code)
+	}
+	env.restart()
+	var job deis.Job
+	if err := alice.api("/v1/jobs/"+jobID, &job); err != nil {
+		t.Fatal(err)
+	}
+	var rel deis.Release
+	alice.json(&rel, "releases:info", "v3")
+	if job.State != deis.JobSucceeded || rel.Status != deis.ReleaseDeployed {
+		t.Errorf("after a stop mid-rollout: job %s (%s), v3 %s (%s); want succeeded and deployed", job.State, job.Error, rel.Status, rel.Error)
+	}
+	awaitAnswer(t, addr, host, "bonjour from ")
+	alice.ok("formations:destroy", "s", "--confirm", "s")
+}
+
+// awaitJobLine waits until job has printed a line starting with prefix
+// (or has ended).
+func awaitJobLine(t *testing.T, u *user, jobID, prefix string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		var jl deis.JobLines
+		if err := u.api("/v1/jobs/"+jobID+"/lines?after=0&wait=2", &jl); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range jl.Lines {
+			if strings.HasPrefix(l.Text, prefix) {
+				return
+			}
+		}
+		if jl.Job.State != deis.JobRunning || time.Now().After(deadline) {
+			t.Fatalf("job %s never printed %q: %+v", jobID, prefix, jl)
+		}
+	}
 }

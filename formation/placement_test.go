@@ -7,6 +7,7 @@ import (
 )
 
 func TestPlace(t *testing.T) {
+	t.Parallel()
 	two := []string{"f-runtime-1", "f-runtime-2"}
 	tests := []struct {
 		name    string
@@ -50,6 +51,7 @@ func TestPlace(t *testing.T) {
 // TestPlaceBalanced checks the invariant over many shapes: the right count
 // per type, unique names, and max-min <= 1 per type across nodes.
 func TestPlaceBalanced(t *testing.T) {
+	t.Parallel()
 	nodes := []string{"n1", "n2", "n3"}
 	var cur []Slot
 	for _, want := range []map[string]int{{"web": 5}, {"web": 7, "worker": 2}, {"web": 2}, {"web": 9, "worker": 4}} {

@@ -13,6 +13,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		req     deis.LayerCreateRequest
@@ -49,6 +50,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	l, _ := New("f", deis.LayerCreateRequest{ID: "runtime", Flavor: "docker"})
 	got, err := Update(l, deis.LayerUpdateRequest{Proxy: ptr(false), SSHPort: ptr(2222)})
 	if err != nil || got.Proxy || got.SSHPort != 2222 || !got.Runtime {
@@ -60,6 +62,7 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestNewKeyPair(t *testing.T) {
+	t.Parallel()
 	pub, priv, err := NewKeyPair("deis-f-runtime")
 	if err != nil {
 		t.Fatal(err)

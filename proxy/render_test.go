@@ -56,6 +56,7 @@ func manyUpstreams() []string {
 }
 
 func TestRenderGolden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := proxy.Render(tc.sites)
@@ -81,6 +82,7 @@ func TestRenderGolden(t *testing.T) {
 
 // TestGoldenNginxT checks every golden config with the real nginx -t.
 func TestGoldenNginxT(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.conf"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files: %v", err)
@@ -103,6 +105,7 @@ func TestGoldenNginxT(t *testing.T) {
 }
 
 func TestRenderIsOrderIndependent(t *testing.T) {
+	t.Parallel()
 	a := []proxy.Site{
 		{App: "b", ServerNames: []string{"y.example.com", "x.example.com"}, Upstreams: []string{"10.0.0.2:2", "10.0.0.1:1"}},
 		{App: "a", ServerNames: []string{"a.example.com"}, Upstreams: []string{"10.0.0.1:1"}},
@@ -125,6 +128,7 @@ func TestRenderIsOrderIndependent(t *testing.T) {
 }
 
 func TestRenderListen(t *testing.T) {
+	t.Parallel()
 	sites := []proxy.Site{{App: "web", ServerNames: []string{"web.example.com"}, Upstreams: []string{"10.0.0.1:1"}}}
 	for listen, want := range map[string]string{
 		"":               "listen 80;",
@@ -147,6 +151,7 @@ func TestRenderListen(t *testing.T) {
 }
 
 func TestRenderRejects(t *testing.T) {
+	t.Parallel()
 	ok := proxy.Site{App: "web", ServerNames: []string{"web.example.com"}, Upstreams: []string{"10.0.0.1:10001"}}
 	with := func(f func(*proxy.Site)) []proxy.Site {
 		s := ok

@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
-# test.sh runs every test tier on this machine: it sets the machine up
-# (scripts/setup-debian.sh), vets, runs all tests on SQLite, then runs the
-# store and end-to-end suites again on PostgreSQL.
+# test.sh runs every test tier on this machine, after setting it up
+# (scripts/setup-debian.sh):
+#   1. unit: pure code, real SQLite, nginx and the git CLI; no Docker
+#      (what a plain `go test ./...` runs, anywhere);
+#   2. docker (-tags docker): node containers, the runtime recipe, builds;
+#   3. e2e (-tags e2e): the real binaries driven by the CLI against node
+#      containers;
+#   then the store-backed tiers again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-debian.sh
 export PATH=/usr/local/go/bin:$PATH
 export DEIS_TEST_POSTGRES_URL=${DEIS_TEST_POSTGRES_URL:-postgres://deis:deis@127.0.0.1:5432/deis_test?sslmode=disable}
+step() { printf -- '-----> %s\n' "$*" >&2; }
 
-echo "-----> go vet" >&2
+step "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; exit 1; }
 go vet ./...
+go vet -tags docker,e2e ./...
+
+step "unit tier (SQLite)"
+go test -count=1 -timeout 10m ./...
+
 # Build the base, node and runner images once, before packages race to
 # build them in parallel (on a fresh machine that is debootstrap + apt).
-echo "-----> images" >&2
-go test -count=1 -timeout 30m -run 'TestEnsureNodeImages' ./nodes/
-echo "-----> tests (SQLite)" >&2
-go test -count=1 -timeout 30m ./...
-echo "-----> store and end-to-end tests (PostgreSQL)" >&2
-DEIS_TEST_DATABASE=$DEIS_TEST_POSTGRES_URL go test -count=1 -timeout 30m ./store/... ./e2e/...
-echo "-----> all tests passed" >&2
+step "images"
+go test -count=1 -timeout 30m -tags docker -run 'TestEnsureNodeImages' ./nodes/
+
+docker_pkgs=(./nodes/... ./recipes/... ./slugbuilder/... ./cmd/deis-node/)
+step "docker and end-to-end tiers (SQLite)"
+go test -count=1 -timeout 30m -tags docker,e2e "${docker_pkgs[@]}" ./e2e/...
+
+step "store-backed tiers (PostgreSQL)"
+DEIS_TEST_DATABASE=$DEIS_TEST_POSTGRES_URL go test -count=1 -timeout 30m -tags e2e \
+  ./store/... ./api/ ./deploy/ ./converge/ ./nodes/ ./e2e/...
+step "all tests passed"

@@ -1,3 +1,5 @@
+//go:build docker
+
 // The test environment of the slug builder's end-to-end tests: a Builder
 // on the local Docker engine, trees as tars, slugs run in the runner image.
 

@@ -11,6 +11,7 @@ import (
 )
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	s := Store{Dir: t.TempDir() + "/slugs"}
 	body := "not really a tar.gz"
 	h := sha256.Sum256([]byte(body))

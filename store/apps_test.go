@@ -11,6 +11,7 @@ import (
 )
 
 func TestCreateApp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t) // alice's app "web" on "dev"
 	a, err := s.GetApp(ctx, store.Viewer{Username: "alice"}, "web")
@@ -44,6 +45,7 @@ func TestCreateApp(t *testing.T) {
 }
 
 func TestAppVisibility(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	mkUser(t, s, "carol")
@@ -95,6 +97,7 @@ func contains(xs []string, x string) bool {
 }
 
 func TestCollaborators(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	mkUser(t, s, "aaron")
@@ -120,6 +123,7 @@ func TestCollaborators(t *testing.T) {
 }
 
 func TestStructureAndContainers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	a, err := s.SetStructure(ctx, "web", map[string]int{"web": 2, "worker": 1})
@@ -174,6 +178,7 @@ func TestStructureAndContainers(t *testing.T) {
 // nothing; ReplaceContainers keeps what the store has, not the caller's
 // copy.
 func TestObserveContainers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	mkApp(t, s, "alice", "dev", "api")

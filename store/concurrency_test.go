@@ -30,6 +30,7 @@ func run(t *testing.T, n int, f func(i int) error) {
 // TestConcurrentVersions has 8 goroutines update the config and deploy at
 // once: versions must be contiguous, with no error and no lost update.
 func TestConcurrentVersions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	const n = 8
@@ -73,6 +74,7 @@ func TestConcurrentVersions(t *testing.T) {
 }
 
 func TestConcurrentNumbering(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	j, err := s.CreateJob(ctx, deis.Job{Kind: "nodes.scale", Target: "dev", Owner: "alice"})

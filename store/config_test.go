@@ -34,6 +34,7 @@ var awkward = map[string]string{
 }
 
 func TestConfigValuesRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	changes := map[string]*string{}
@@ -71,6 +72,7 @@ func TestConfigValuesRoundTrip(t *testing.T) {
 // TestEncryptedAtRest checks that config values, provider credentials and
 // layer private keys never reach the database in clear.
 func TestEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir, dbURL := t.TempDir(), storetest.DatabaseURL(t)
 	s, err := store.Open(ctx, store.Options{DataDir: dir, DatabaseURL: dbURL, Logger: slog.New(slog.DiscardHandler)})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestFormations(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice") // admin
@@ -84,6 +85,7 @@ func TestFormations(t *testing.T) {
 }
 
 func TestLayers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")

@@ -8,6 +8,7 @@ import (
 )
 
 func TestRebind(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pg      bool
 		in, out string
@@ -24,6 +25,7 @@ func TestRebind(t *testing.T) {
 }
 
 func TestSealing(t *testing.T) {
+	t.Parallel()
 	box, err := loadSecretBox(Options{SecretKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)

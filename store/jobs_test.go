@@ -13,6 +13,7 @@ import (
 )
 
 func TestJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	j, err := s.CreateJob(ctx, deis.Job{ID: "ignored", Kind: "formation.destroy", Target: "dev", Owner: "alice", State: "bogus"})
@@ -71,6 +72,7 @@ func TestJobs(t *testing.T) {
 }
 
 func TestFailRunningJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	var ids []string

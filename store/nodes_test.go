@@ -12,6 +12,7 @@ import (
 )
 
 func TestNodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")
@@ -87,6 +88,7 @@ func TestNodes(t *testing.T) {
 // TestDeleteFormationCascades checks that a formation takes its layers,
 // nodes, apps and everything of those apps with it.
 func TestDeleteFormationCascades(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	admin := store.Viewer{Username: "alice", Admin: true}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestProviders(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")
@@ -71,6 +72,7 @@ func TestProviders(t *testing.T) {
 }
 
 func TestFlavors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")

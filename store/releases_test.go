@@ -13,6 +13,7 @@ import (
 // TestVersioning walks the Deis versioning story: every config change,
 // build and rollback is a new release; configs merge; rollback copies.
 func TestVersioning(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t) // app web: config v1, release v1
 	set := func(changes map[string]*string) {
@@ -86,6 +87,7 @@ func TestVersioning(t *testing.T) {
 }
 
 func TestRollbackErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	_, err := s.Rollback(ctx, "web", 0, "alice")
@@ -113,6 +115,7 @@ func TestRollbackErrors(t *testing.T) {
 }
 
 func TestReleaseStatus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	if _, err := s.SetStructure(ctx, "web", map[string]int{"web": 1}); err != nil {
@@ -157,6 +160,7 @@ func TestReleaseStatus(t *testing.T) {
 }
 
 func TestBuilds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := world(t)
 	var made []deis.Build

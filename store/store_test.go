@@ -86,6 +86,7 @@ func wantErr(t testing.TB, what string, err, want error) {
 }
 
 func TestSecretKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir, dbURL := t.TempDir(), storetest.DatabaseURL(t)
 	open := func(key []byte) (*store.Store, error) {

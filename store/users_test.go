@@ -12,6 +12,7 @@ import (
 )
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	for _, tc := range []struct {
@@ -48,6 +49,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	alice := mkUser(t, s, "alice")
@@ -86,6 +88,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")
@@ -142,6 +145,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestPaging(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	mkUser(t, s, "alice")

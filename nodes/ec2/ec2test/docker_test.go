@@ -1,3 +1,5 @@
+//go:build docker
+
 package ec2test_test
 
 import (

@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"bad slug sha", "POST", "/v1/apps/shop/builds", false, false, deis.BuildCreateRequest{SlugURL: "http://x/s.tgz", SlugSHA256: "zz", Procfile: map[string]string{"web": "x"}}, 422, deis.CodeInvalid},
 		{"bad key", "POST", "/v1/keys", false, false, deis.KeyCreateRequest{ID: "k", Public: "ssh-rsa nonsense"}, 422, deis.CodeInvalid},
 		{"unknown provider type", "POST", "/v1/providers", false, false, deis.ProviderCreateRequest{ID: "p", Type: "vagrant"}, 422, deis.CodeInvalid},
-		{"ec2 not built yet", "POST", "/v1/providers", false, false, deis.ProviderCreateRequest{ID: "aws", Type: "ec2"}, 501, deis.CodeNotImplemented},
+		{"ec2 on a controller built without its back end", "POST", "/v1/providers", false, false, deis.ProviderCreateRequest{ID: "aws", Type: "ec2"}, 501, deis.CodeNotImplemented},
 		{"flavor on missing provider", "POST", "/v1/flavors", false, false, deis.FlavorCreateRequest{ID: "f", Provider: "nope"}, 422, deis.CodeInvalid},
 		{"duplicate layer", "POST", "/v1/formations/dev/layers", false, false, deis.LayerCreateRequest{ID: "runtime", Flavor: "static"}, 409, deis.CodeConflict},
 		{"layer with no role", "POST", "/v1/formations/dev/layers", false, false, `{"id":"x","flavor":"static","proxy":false,"runtime":false}`, 422, deis.CodeInvalid},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
@@ -11,13 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// providerTypes are the provider types the controller knows, and whether
-// their back end is built.
-var providerTypes = map[string]bool{
-	deis.ProviderStatic: true,
-	deis.ProviderDocker: true,
-	deis.ProviderEC2:    true,
-}
+// providerTypes are the provider types the controller knows.
+var providerTypes = []string{deis.ProviderStatic, deis.ProviderDocker, deis.ProviderEC2}
 
 func (s *Server) listProviders(c *gin.Context) {
 	list(c, func(p store.PageReq) ([]deis.Provider, int, error) {
@@ -41,16 +37,12 @@ func (s *Server) createProvider(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	built, known := providerTypes[req.Type]
 	switch {
 	case !deis.ValidID(req.ID):
 		fail(c, invalid("provider id %q must be 1 to 63 of a-z, 0-9 and '-'", req.ID))
 		return
-	case !known:
+	case !slices.Contains(providerTypes, req.Type):
 		fail(c, invalid("provider type %q is unknown: use static, docker or ec2", req.Type))
-		return
-	case !built:
-		fail(c, notAvailable("the "+req.Type+" provider"))
 		return
 	}
 	if err := validateNames("credential", req.Creds); err != nil {

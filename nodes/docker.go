@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +33,7 @@ const (
 )
 
 // nodeCaps is every capability but SYS_RESOURCE: --privileged fails on
-// machines whose bounding set lacks it (LAB.md), and this is what works.
+// machines whose bounding set lacks it, and this is what works there.
 var nodeCaps = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
 	LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO
 	SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE
@@ -55,7 +54,7 @@ type dockerAPI interface {
 }
 
 // Docker makes nodes as containers on the local Docker engine that behave
-// like small VMs: their own sshd, dockerd and nginx (LAB.md). Each
+// like small VMs: their own sshd, dockerd and nginx. Each
 // formation's nodes share a bridge network of their own: proxies reach the
 // formation's runtime nodes there, and other formations' nodes cannot.
 type Docker struct {
@@ -250,10 +249,3 @@ func shortID(id string) string {
 }
 
 var _ Provider = (*Docker)(nil)
-
-// portOf parses the port of host:port, 0 if none.
-func portOf(hostport string) int {
-	_, p, _ := net.SplitHostPort(hostport)
-	n, _ := strconv.Atoi(p)
-	return n
-}

@@ -83,7 +83,8 @@ type Site struct {
 	Upstreams []string `json:"upstreams"`
 }
 
-// Report is what the agent prints: one line per resource.
+// AgentReport is what the agent prints: one JSON object with the outcome
+// of each resource.
 type AgentReport struct {
 	Node      string           `json:"node"`
 	Resources []ResourceResult `json:"resources"`
@@ -103,7 +104,7 @@ const (
 
 // ResourceResult is the outcome of one resource.
 type ResourceResult struct {
-	Resource string        `json:"resource"` // e.g. container:web.v3.web.1, nginx_site:web
+	Resource string        `json:"resource"` // e.g. container:deis-web-v3-web.1, nginx_site:deis
 	Result   string        `json:"result"`   // unchanged, changed, failed
 	Message  string        `json:"message,omitempty"`
 	Duration time.Duration `json:"duration"`

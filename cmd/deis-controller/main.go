@@ -1,6 +1,6 @@
-// Command deis-controller runs the controller: the HTTP API, and in later
-// releases the SSH git endpoint, the slug server and the job runner that
-// provisions and converges nodes.
+// Command deis-controller runs the controller: the HTTP API (with the job
+// runner that provisions and converges nodes and rolls out releases, and
+// the slug server) and the SSH git endpoint.
 package main
 
 import (

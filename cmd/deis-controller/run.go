@@ -177,7 +177,7 @@ func newGitServer(cfg config, st *store.Store, releases *deploy.Service, cli *cl
 		}
 	}
 	return gitreceive.New(gitreceive.Config{
-		Listen: cfg.SSHListen, RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key,
+		RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key,
 		Users: gitUsers{st}, Deploy: d.Deploy, Log: log,
 	})
 }

@@ -28,12 +28,12 @@ func (c *cli) appsCreateCmd() *cobra.Command {
 			if r := c.deisRemote(ctx); r != "" {
 				return fmt.Errorf("this repository already has a git remote named deis (%s): remove it, or use --app", r)
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if formation == "" {
-				if formation, err = defaultFormation(ctx, api); err != nil {
+				if formation, err = defaultFormation(ctx, ctl); err != nil {
 					return err
 				}
 			}
@@ -41,7 +41,7 @@ func (c *cli) appsCreateCmd() *cobra.Command {
 			if len(args) == 1 {
 				req.ID = args[0]
 			}
-			app, err := api.CreateApp(ctx, req)
+			app, err := ctl.CreateApp(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -67,8 +67,8 @@ func (c *cli) appsCreateCmd() *cobra.Command {
 }
 
 // defaultFormation picks the caller's only formation.
-func defaultFormation(ctx context.Context, api *client.Client) (string, error) {
-	fs, err := api.ListFormations(ctx)
+func defaultFormation(ctx context.Context, ctl *client.Client) (string, error) {
+	fs, err := ctl.ListFormations(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -84,11 +84,11 @@ func defaultFormation(ctx context.Context, api *client.Client) (string, error) {
 func (c *cli) appsListCmd() *cobra.Command {
 	cmd := command("apps:list", "list your apps", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			apps, err := api.ListApps(ctx)
+			apps, err := ctl.ListApps(ctx)
 			if err != nil {
 				return err
 			}
@@ -111,15 +111,15 @@ func (c *cli) appsInfoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			app, err := api.GetApp(ctx, name)
+			app, err := ctl.GetApp(ctx, name)
 			if err != nil || c.json {
 				return c.orJSON(app, err)
 			}
-			cs, err := api.ListContainers(ctx, name)
+			cs, err := ctl.ListContainers(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -144,21 +144,21 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if err := c.confirmDestroy(ctx, "app", name, confirm); err != nil {
 				return err
 			}
-			job, err := api.DeleteApp(ctx, name)
+			job, err := ctl.DeleteApp(ctx, name)
 			if err != nil {
 				return err
 			}
 			if f.noWait {
-				return c.followJob(ctx, api, job, true)
+				return c.followJob(ctx, ctl, job, true)
 			}
-			final, err := c.waitJob(ctx, api, job)
+			final, err := c.waitJob(ctx, ctl, job)
 			if err != nil {
 				return err
 			}

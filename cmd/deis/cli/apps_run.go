@@ -19,11 +19,11 @@ func (c *cli) appsOpenCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			app, err := api.GetApp(ctx, name)
+			app, err := ctl.GetApp(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -69,11 +69,11 @@ func (c *cli) appsLogsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			return api.AppLogs(ctx, name, opts, c.stdout)
+			return ctl.AppLogs(ctx, name, opts, c.stdout)
 		})
 	cmd.Aliases = []string{"logs"}
 	cmd.Flags().IntVarP(&opts.Lines, "lines", "n", 0, "print the last N lines (default: the server's choice)")
@@ -88,11 +88,11 @@ func (c *cli) appsRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			res, err := api.AppRun(ctx, name, client.RunRequest{Command: args})
+			res, err := ctl.AppRun(ctx, name, client.RunRequest{Command: args})
 			if err != nil {
 				return err
 			}

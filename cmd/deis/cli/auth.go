@@ -45,8 +45,8 @@ func (c *cli) registerCmd() *cobra.Command {
 			if err := c.need(ctx, &f.email, "email", "email"); err != nil {
 				return err
 			}
-			api := c.newClient(base, "")
-			u, err := api.Register(ctx, deis.RegisterRequest{Username: f.username, Password: f.password, Email: f.email})
+			ctl := c.newClient(base, "")
+			u, err := ctl.Register(ctx, deis.RegisterRequest{Username: f.username, Password: f.password, Email: f.email})
 			if err != nil {
 				return fmt.Errorf("registering %s at %s: %w", f.username, base, err)
 			}
@@ -144,11 +144,11 @@ func (c *cli) logoutCmd() *cobra.Command {
 func (c *cli) whoamiCmd() *cobra.Command {
 	cmd := command("whoami", "print the logged in user", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			u, err := api.Whoami(ctx)
+			u, err := ctl.Whoami(ctx)
 			if err != nil {
 				return err
 			}
@@ -157,7 +157,7 @@ func (c *cli) whoamiCmd() *cobra.Command {
 				if u.Admin {
 					role = " (admin)"
 				}
-				fmt.Fprintf(w, "%s%s at %s\n", u.Username, role, api.BaseURL())
+				fmt.Fprintf(w, "%s%s at %s\n", u.Username, role, ctl.BaseURL())
 			})
 		})
 	cmd.Aliases = []string{"auth:whoami"}

@@ -24,11 +24,11 @@ func (c *cli) buildsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			bs, err := api.ListBuilds(ctx, name)
+			bs, err := ctl.ListBuilds(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -59,11 +59,11 @@ func (c *cli) buildsInfoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			b, err := api.GetBuild(ctx, name, args[0])
+			b, err := ctl.GetBuild(ctx, name, args[0])
 			if err != nil {
 				return err
 			}
@@ -87,14 +87,14 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			var req deis.BuildCreateRequest
 			switch {
 			case slug != "" && len(args) == 0:
-				if req, err = c.uploadSlug(ctx, api, name, slug); err != nil {
+				if req, err = c.uploadSlug(ctx, ctl, name, slug); err != nil {
 					return err
 				}
 				req.SHA = sha
@@ -105,11 +105,11 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 			default:
 				return usageError{"give either --slug PATH or a build JSON FILE (or - for stdin)"}
 			}
-			job, err := api.CreateBuild(ctx, name, req)
+			job, err := ctl.CreateBuild(ctx, name, req)
 			if err != nil {
 				return err
 			}
-			return c.followRelease(ctx, api, name, job, f.noWait)
+			return c.followRelease(ctx, ctl, name, job, f.noWait)
 		})
 	f.add(cmd, false)
 	cmd.Flags().StringVar(&slug, "slug", "", "upload this slug (a tar.gz of /app with a Procfile) to the controller")
@@ -118,14 +118,14 @@ func (c *cli) buildsCreateCmd() *cobra.Command {
 }
 
 // uploadSlug uploads a slug file and returns the build request for it.
-func (c *cli) uploadSlug(ctx context.Context, api *client.Client, app, path string) (deis.BuildCreateRequest, error) {
+func (c *cli) uploadSlug(ctx context.Context, ctl *client.Client, app, path string) (deis.BuildCreateRequest, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return deis.BuildCreateRequest{}, err
 	}
 	defer f.Close()
 	fmt.Fprintf(c.stderr, "-----> Uploading slug %s\n", path)
-	s, err := api.UploadSlug(ctx, app, f)
+	s, err := ctl.UploadSlug(ctx, app, f)
 	if err != nil {
 		return deis.BuildCreateRequest{}, err
 	}

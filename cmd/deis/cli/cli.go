@@ -125,7 +125,7 @@ func (c *cli) root() *cobra.Command {
 // command builds a command whose run function gets the context and the
 // positional arguments.
 func command(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, args []string) error) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  args,
@@ -133,6 +133,8 @@ func command(use, short string, args cobra.PositionalArgs, run func(ctx context.
 			return run(cmd.Context(), args)
 		},
 	}
+	withHelp(use, &cmd.Long, &cmd.Example)
+	return cmd
 }
 
 // usageError is a mistake in the command line itself.

@@ -174,8 +174,8 @@ func TestDestroyNeedsConfirm(t *testing.T) {
 func TestNotImplementedIsOneLine(t *testing.T) {
 	e := newTestEnv(t)
 	e.login()
-	_, errOut, code := e.run("converge", "dev")
-	if code != 1 || errOut != "error: converge lands in a later release\n" {
+	_, errOut, code := e.run("logs", "--app", "web")
+	if code != 1 || errOut != "error: logs is not available yet\n" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

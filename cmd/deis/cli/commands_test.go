@@ -146,3 +146,24 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandHasHelp: each command has a long description and an
+// example, and no help entry names a command that does not exist.
+func TestEveryCommandHasHelp(t *testing.T) {
+	root := newCLI(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" }).root()
+	seen := map[string]bool{}
+	for _, cmd := range root.Commands() {
+		if cmd.Hidden || cmd.Name() == "help" || cmd.Name() == "completion" {
+			continue
+		}
+		seen[cmd.Name()] = true
+		if cmd.Long == "" || cmd.Example == "" {
+			t.Errorf("%s has no long help or no example", cmd.Name())
+		}
+	}
+	for name := range help {
+		if !seen[name] {
+			t.Errorf("help names %s, which is not a command", name)
+		}
+	}
+}

@@ -21,11 +21,11 @@ func (c *cli) configListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			cfg, err := api.GetConfig(ctx, name)
+			cfg, err := ctl.GetConfig(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -78,22 +78,22 @@ func (c *cli) updateConfig(ctx context.Context, values map[string]*string, f job
 	if err != nil {
 		return err
 	}
-	api, err := c.client()
+	ctl, err := c.client()
 	if err != nil {
 		return err
 	}
 	if f.dryRun {
-		plan, err := api.PlanConfig(ctx, name, values)
+		plan, err := ctl.PlanConfig(ctx, name, values)
 		if err != nil {
 			return err
 		}
 		return c.showReleasePlan(plan)
 	}
-	job, err := api.UpdateConfig(ctx, name, values)
+	job, err := ctl.UpdateConfig(ctx, name, values)
 	if err != nil {
 		return err
 	}
-	return c.followRelease(ctx, api, name, job, f.noWait)
+	return c.followRelease(ctx, ctl, name, job, f.noWait)
 }
 
 // printRelease prints the release a change made: "v3", or its JSON. A

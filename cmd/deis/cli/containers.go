@@ -29,11 +29,11 @@ func (c *cli) containersListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			cs, err := api.ListContainers(ctx, name)
+			cs, err := ctl.ListContainers(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -55,32 +55,32 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if f.dryRun {
-				plan, err := api.PlanScale(ctx, name, deis.ScaleRequest(counts))
+				plan, err := ctl.PlanScale(ctx, name, deis.ScaleRequest(counts))
 				if err != nil {
 					return err
 				}
 				return c.showReleasePlan(plan)
 			}
-			job, err := api.Scale(ctx, name, deis.ScaleRequest(counts))
+			job, err := ctl.Scale(ctx, name, deis.ScaleRequest(counts))
 			if err != nil {
 				return err
 			}
 			if f.noWait {
-				return c.followJob(ctx, api, job, true)
+				return c.followJob(ctx, ctl, job, true)
 			}
-			final, err := c.waitJob(ctx, api, job)
+			final, err := c.waitJob(ctx, ctl, job)
 			if err != nil {
 				return err
 			}
 			if err := jobError(final); err != nil {
 				return err
 			}
-			app, err := api.GetApp(ctx, name)
+			app, err := ctl.GetApp(ctx, name)
 			if err != nil {
 				return err
 			}

@@ -231,11 +231,11 @@ func (c *cli) providersDiscoverCmd() *cobra.Command {
 				fmt.Fprintf(c.stdout, "No provider credentials found in the environment (looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or in %s\n", c.describe(c.awsFiles()))
 				return nil
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			p, verb, err := upsertEC2(ctx, api, k.creds())
+			p, verb, err := upsertEC2(ctx, ctl, k.creds())
 			if err != nil {
 				return fmt.Errorf("saving provider ec2: %w", err)
 			}
@@ -244,8 +244,8 @@ func (c *cli) providersDiscoverCmd() *cobra.Command {
 }
 
 // upsertEC2 updates provider ec2 with creds, creating it if absent.
-func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string) (deis.Provider, string, error) {
-	p, err := api.UpdateProvider(ctx, deis.ProviderEC2, deis.ProviderUpdateRequest{Creds: creds})
+func upsertEC2(ctx context.Context, ctl *client.Client, creds map[string]*string) (deis.Provider, string, error) {
+	p, err := ctl.UpdateProvider(ctx, deis.ProviderEC2, deis.ProviderUpdateRequest{Creds: creds})
 	if err == nil {
 		return p, "Updated", nil
 	}
@@ -258,6 +258,6 @@ func upsertEC2(ctx context.Context, api *client.Client, creds map[string]*string
 			set[k] = *v
 		}
 	}
-	p, err = api.CreateProvider(ctx, deis.ProviderCreateRequest{ID: deis.ProviderEC2, Type: deis.ProviderEC2, Creds: set})
+	p, err = ctl.CreateProvider(ctx, deis.ProviderCreateRequest{ID: deis.ProviderEC2, Type: deis.ProviderEC2, Creds: set})
 	return p, "Created", err
 }

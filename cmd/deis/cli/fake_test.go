@@ -93,8 +93,8 @@ func newFakeController(t *testing.T) *fakeController {
 	mux.HandleFunc("DELETE /v1/formations/{id}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 202, deis.Job{ID: "job-1", Kind: "formation.destroy", Target: r.PathValue("id"), State: deis.JobRunning})
 	})
-	mux.HandleFunc("POST /v1/formations/{id}/converge", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, 501, deis.Error{Message: "converge lands in a later release", Code: deis.CodeNotImplemented})
+	mux.HandleFunc("GET /v1/apps/{app}/logs", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 501, deis.Error{Message: "logs is not available yet", Code: deis.CodeNotImplemented})
 	})
 	mux.HandleFunc("POST /v1/providers", func(w http.ResponseWriter, r *http.Request) {
 		var req deis.ProviderCreateRequest

@@ -19,11 +19,11 @@ func (c *cli) flavorsCommands() []*cobra.Command {
 func (c *cli) flavorsListCmd() *cobra.Command {
 	cmd := command("flavors:list", "list your flavors", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			fs, err := api.ListFlavors(ctx)
+			fs, err := ctl.ListFlavors(ctx)
 			if err != nil {
 				return err
 			}
@@ -50,11 +50,11 @@ func printFlavor(w io.Writer, f deis.Flavor) {
 func (c *cli) flavorsInfoCmd() *cobra.Command {
 	return command("flavors:info ID", "show a flavor", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.GetFlavor(ctx, args[0])
+			f, err := ctl.GetFlavor(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -82,11 +82,11 @@ func (c *cli) flavorsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.CreateFlavor(ctx, deis.FlavorCreateRequest{ID: args[0], Provider: provider, Params: pm})
+			f, err := ctl.CreateFlavor(ctx, deis.FlavorCreateRequest{ID: args[0], Provider: provider, Params: pm})
 			if err != nil {
 				return err
 			}
@@ -115,11 +115,11 @@ func (c *cli) flavorsUpdateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.UpdateFlavor(ctx, args[0], req)
+			f, err := ctl.UpdateFlavor(ctx, args[0], req)
 			if err != nil {
 				return err
 			}
@@ -162,11 +162,11 @@ func flavorUpdate(provider string, params, unset []string) (deis.FlavorUpdateReq
 func (c *cli) flavorsDeleteCmd() *cobra.Command {
 	return command("flavors:delete ID", "delete a flavor", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeleteFlavor(ctx, args[0]); err != nil {
+			if err := ctl.DeleteFlavor(ctx, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Deleted flavor %s\n", args[0])

@@ -24,11 +24,11 @@ func (c *cli) formationsCreateCmd() *cobra.Command {
 	cmd := command("formations:create ID [--domain D] [--flavor F]",
 		"create a formation (with --flavor: and a proxy+runtime layer named runtime)", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.CreateFormation(ctx, deis.FormationCreateRequest{ID: args[0], Domain: domain, Flavor: flavor})
+			f, err := ctl.CreateFormation(ctx, deis.FormationCreateRequest{ID: args[0], Domain: domain, Flavor: flavor})
 			if err != nil {
 				return err
 			}
@@ -47,11 +47,11 @@ func (c *cli) formationsCreateCmd() *cobra.Command {
 func (c *cli) formationsListCmd() *cobra.Command {
 	cmd := command("formations:list", "list your formations", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			fs, err := api.ListFormations(ctx)
+			fs, err := ctl.ListFormations(ctx)
 			if err != nil {
 				return err
 			}
@@ -70,19 +70,19 @@ func (c *cli) formationsListCmd() *cobra.Command {
 func (c *cli) formationsInfoCmd() *cobra.Command {
 	return command("formations:info ID", "show a formation with its layers and nodes", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.GetFormation(ctx, args[0])
+			f, err := ctl.GetFormation(ctx, args[0])
 			if err != nil || c.json {
 				return c.orJSON(f, err)
 			}
-			layers, err := api.ListLayers(ctx, f.ID)
+			layers, err := ctl.ListLayers(ctx, f.ID)
 			if err != nil {
 				return err
 			}
-			nodes, err := api.ListNodes(ctx, f.ID)
+			nodes, err := ctl.ListNodes(ctx, f.ID)
 			if err != nil {
 				return err
 			}
@@ -112,11 +112,11 @@ func (c *cli) formationsUpdateCmd() *cobra.Command {
 			if domain == "" {
 				return usageError{"nothing to update: give --domain"}
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			f, err := api.UpdateFormation(ctx, args[0], deis.FormationUpdateRequest{Domain: &domain})
+			f, err := ctl.UpdateFormation(ctx, args[0], deis.FormationUpdateRequest{Domain: &domain})
 			if err != nil {
 				return err
 			}
@@ -129,11 +129,11 @@ func (c *cli) formationsUpdateCmd() *cobra.Command {
 func (c *cli) formationsCalculateCmd() *cobra.Command {
 	cmd := command("formations:calculate ID", "print the desired state of a formation", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			raw, err := api.CalculateFormation(ctx, args[0])
+			raw, err := ctl.CalculateFormation(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -152,22 +152,22 @@ func (c *cli) formationsConvergeCmd() *cobra.Command {
 	var jf jobFlags
 	cmd := command("formations:converge ID", "bring every node of a formation to its desired state", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if jf.dryRun {
-				plans, err := api.PlanFormation(ctx, args[0])
+				plans, err := ctl.PlanFormation(ctx, args[0])
 				if err != nil {
 					return err
 				}
 				return c.showPlans(plans)
 			}
-			job, err := api.ConvergeFormation(ctx, args[0])
+			job, err := ctl.ConvergeFormation(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	cmd.Aliases = []string{"converge"}
 	jf.add(cmd, true)
@@ -179,18 +179,18 @@ func (c *cli) formationsDestroyCmd() *cobra.Command {
 	var confirm string
 	cmd := command("formations:destroy ID --confirm ID", "destroy a formation with its nodes, layers and apps", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if err := c.confirmDestroy(ctx, "formation", args[0], confirm); err != nil {
 				return err
 			}
-			job, err := api.DestroyFormation(ctx, args[0])
+			job, err := ctl.DestroyFormation(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	cmd.Flags().StringVar(&confirm, "confirm", "", "the formation's id, to confirm")
 	jf.add(cmd, false)

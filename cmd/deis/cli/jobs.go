@@ -33,7 +33,7 @@ func addDryRun(cmd *cobra.Command, v *bool) {
 // followJob follows a job the API answered: progress lines on stderr, then
 // "done in Ns". A failed job is an error. With --no-wait it prints the job
 // id (the job with --json) and returns at once.
-func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, noWait bool) error {
+func (c *cli) followJob(ctx context.Context, ctl *client.Client, job *deis.Job, noWait bool) error {
 	if job == nil {
 		fmt.Fprintln(c.stderr, "done")
 		return nil
@@ -46,7 +46,7 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, 
 		return nil
 	}
 	start := time.Now()
-	final, err := c.waitJob(ctx, api, job)
+	final, err := c.waitJob(ctx, ctl, job)
 	if err != nil {
 		return err
 	}
@@ -65,11 +65,11 @@ func (c *cli) followJob(ctx context.Context, api *client.Client, job *deis.Job, 
 // waitJob prints a job's progress lines on stderr until it ends, and
 // returns it as it ended.
 // A nil job (an answer that started none) has ended at once.
-func (c *cli) waitJob(ctx context.Context, api *client.Client, job *deis.Job) (deis.Job, error) {
+func (c *cli) waitJob(ctx context.Context, ctl *client.Client, job *deis.Job) (deis.Job, error) {
 	if job == nil {
 		return deis.Job{State: deis.JobSucceeded}, nil
 	}
-	return api.FollowJob(ctx, job.ID, func(l deis.JobLine) {
+	return ctl.FollowJob(ctx, job.ID, func(l deis.JobLine) {
 		fmt.Fprintln(c.stderr, l.Text)
 	})
 }
@@ -89,11 +89,11 @@ func jobError(j deis.Job) error {
 // builds, rollback), printing its progress on stderr, and prints the
 // release it made: "v3", or its JSON. A release that did not start is an
 // error. With --no-wait it prints the job id and returns at once.
-func (c *cli) followRelease(ctx context.Context, api *client.Client, app string, job *deis.Job, noWait bool) error {
+func (c *cli) followRelease(ctx context.Context, ctl *client.Client, app string, job *deis.Job, noWait bool) error {
 	if noWait || job == nil {
-		return c.followJob(ctx, api, job, noWait)
+		return c.followJob(ctx, ctl, job, noWait)
 	}
-	final, err := c.waitJob(ctx, api, job)
+	final, err := c.waitJob(ctx, ctl, job)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (c *cli) followRelease(ctx context.Context, api *client.Client, app string,
 		}
 		return fmt.Errorf("job %s made no release", final.ID)
 	}
-	rel, err := api.GetRelease(ctx, app, final.Release)
+	rel, err := ctl.GetRelease(ctx, app, final.Release)
 	if err != nil {
 		return err
 	}

@@ -34,11 +34,11 @@ func (c *cli) keysAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			k, err := api.CreateKey(ctx, req)
+			k, err := ctl.CreateKey(ctx, req)
 			if err != nil {
 				return fmt.Errorf("adding key %s: %w", req.ID, err)
 			}
@@ -131,11 +131,11 @@ func shortKey(public string) string {
 func (c *cli) keysListCmd() *cobra.Command {
 	cmd := command("keys:list", "list your SSH keys", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			keys, err := api.ListKeys(ctx)
+			keys, err := ctl.ListKeys(ctx)
 			if err != nil {
 				return err
 			}
@@ -154,11 +154,11 @@ func (c *cli) keysListCmd() *cobra.Command {
 func (c *cli) keysRemoveCmd() *cobra.Command {
 	return command("keys:remove ID", "remove an SSH key", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeleteKey(ctx, args[0]); err != nil {
+			if err := ctl.DeleteKey(ctx, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Removed key %s\n", args[0])

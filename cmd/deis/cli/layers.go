@@ -82,11 +82,11 @@ func (c *cli) layersCreateCmd() *cobra.Command {
 			if u.SSHPort != nil {
 				req.SSHPort = *u.SSHPort
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			l, err := api.CreateLayer(ctx, args[0], req)
+			l, err := ctl.CreateLayer(ctx, args[0], req)
 			if err != nil {
 				return err
 			}
@@ -101,11 +101,11 @@ func (c *cli) layersCreateCmd() *cobra.Command {
 func (c *cli) layersListCmd() *cobra.Command {
 	cmd := command("layers:list FORMATION", "list the layers of a formation", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			ls, err := api.ListLayers(ctx, args[0])
+			ls, err := ctl.ListLayers(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -136,11 +136,11 @@ func printLayer(w io.Writer, l deis.Layer) {
 func (c *cli) layersInfoCmd() *cobra.Command {
 	return command("layers:info FORMATION ID", "show a layer and its SSH public key", exactArgs(2),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			l, err := api.GetLayer(ctx, args[0], args[1])
+			l, err := ctl.GetLayer(ctx, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -159,11 +159,11 @@ func (c *cli) layersUpdateCmd() *cobra.Command {
 			if n == 0 {
 				return usageError{"nothing to update: give --flavor, --proxy, --runtime, --ssh-user or --ssh-port"}
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			l, err := api.UpdateLayer(ctx, args[0], args[1], req)
+			l, err := ctl.UpdateLayer(ctx, args[0], args[1], req)
 			if err != nil {
 				return err
 			}
@@ -176,11 +176,11 @@ func (c *cli) layersUpdateCmd() *cobra.Command {
 func (c *cli) layersDestroyCmd() *cobra.Command {
 	return command("layers:destroy FORMATION ID", "destroy an empty layer", exactArgs(2),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeleteLayer(ctx, args[0], args[1]); err != nil {
+			if err := ctl.DeleteLayer(ctx, args[0], args[1]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Destroyed layer %s of formation %s\n", args[1], args[0])

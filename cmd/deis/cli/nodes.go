@@ -27,15 +27,15 @@ func (c *cli) nodesScaleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			job, err := api.ScaleNodes(ctx, args[0], deis.NodeScaleRequest(counts))
+			job, err := ctl.ScaleNodes(ctx, args[0], deis.NodeScaleRequest(counts))
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	jf.add(cmd, false)
 	return cmd
@@ -49,15 +49,15 @@ func (c *cli) nodesCreateCmd() *cobra.Command {
 			if layer == "" {
 				return usageError{"missing --layer"}
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			job, err := api.CreateNode(ctx, args[0], deis.NodeCreateRequest{Layer: layer, Address: args[1]})
+			job, err := ctl.CreateNode(ctx, args[0], deis.NodeCreateRequest{Layer: layer, Address: args[1]})
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	cmd.Flags().StringVar(&layer, "layer", "", "the layer the node joins")
 	jf.add(cmd, false)
@@ -74,16 +74,16 @@ func (c *cli) nodesListCmd() *cobra.Command {
 			if adopt && terminate {
 				return errors.New("use --adopt or --terminate, not both")
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			fetch := api.ListNodes
+			fetch := ctl.ListNodes
 			if refresh {
-				if err := c.reconcileNodes(ctx, api, args[0], deis.NodeReconcileRequest{Adopt: adopt, Terminate: terminate}); err != nil {
+				if err := c.reconcileNodes(ctx, ctl, args[0], deis.NodeReconcileRequest{Adopt: adopt, Terminate: terminate}); err != nil {
 					return err
 				}
-				fetch = api.RefreshNodes
+				fetch = ctl.RefreshNodes
 			}
 			ns, err := fetch(ctx, args[0])
 			if err != nil {
@@ -100,12 +100,12 @@ func (c *cli) nodesListCmd() *cobra.Command {
 
 // reconcileNodes runs the formation's cloud reconcile job and prints what it
 // found on stderr.
-func (c *cli) reconcileNodes(ctx context.Context, api *client.Client, formation string, req deis.NodeReconcileRequest) error {
-	job, err := api.ReconcileNodes(ctx, formation, req)
+func (c *cli) reconcileNodes(ctx context.Context, ctl *client.Client, formation string, req deis.NodeReconcileRequest) error {
+	job, err := ctl.ReconcileNodes(ctx, formation, req)
 	if err != nil {
 		return err
 	}
-	final, err := api.FollowJob(ctx, job.ID, func(l deis.JobLine) { fmt.Fprintln(c.stderr, l.Text) })
+	final, err := ctl.FollowJob(ctx, job.ID, func(l deis.JobLine) { fmt.Fprintln(c.stderr, l.Text) })
 	if err != nil {
 		return err
 	}
@@ -118,11 +118,11 @@ func (c *cli) reconcileNodes(ctx context.Context, api *client.Client, formation 
 func (c *cli) nodesTrustCmd() *cobra.Command {
 	return command("nodes:trust NODE", "forget a node's pinned SSH host key (after rebuilding the machine)", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if _, err := api.TrustNode(ctx, args[0]); err != nil {
+			if _, err := ctl.TrustNode(ctx, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Forgot the host key of %s: the next contact pins the key it presents\n", args[0])
@@ -144,13 +144,13 @@ func (c *cli) nodesInfoCmd() *cobra.Command {
 	var refresh bool
 	cmd := command("nodes:info NODE", "show a node and its status", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			get := api.GetNode
+			get := ctl.GetNode
 			if refresh {
-				get = api.RefreshNode
+				get = ctl.RefreshNode
 			}
 			n, err := get(ctx, args[0])
 			if err != nil {
@@ -173,22 +173,22 @@ func (c *cli) nodesConvergeCmd() *cobra.Command {
 	var jf jobFlags
 	cmd := command("nodes:converge NODE", "bring one node to its desired state", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if jf.dryRun {
-				plans, err := api.PlanNode(ctx, args[0])
+				plans, err := ctl.PlanNode(ctx, args[0])
 				if err != nil {
 					return err
 				}
 				return c.showPlans(plans)
 			}
-			job, err := api.ConvergeNode(ctx, args[0])
+			job, err := ctl.ConvergeNode(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	jf.add(cmd, true)
 	return cmd
@@ -198,15 +198,15 @@ func (c *cli) nodesDestroyCmd() *cobra.Command {
 	var jf jobFlags
 	cmd := command("nodes:destroy NODE", "terminate a node", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			job, err := api.DestroyNode(ctx, args[0])
+			job, err := ctl.DestroyNode(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return c.followJob(ctx, api, job, jf.noWait)
+			return c.followJob(ctx, ctl, job, jf.noWait)
 		})
 	jf.add(cmd, false)
 	return cmd
@@ -215,11 +215,11 @@ func (c *cli) nodesDestroyCmd() *cobra.Command {
 func (c *cli) nodesSSHCmd() *cobra.Command {
 	cmd := command("nodes:ssh NODE [CMD ...]", "open an SSH session (or run CMD) on a node with its layer's key", minArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			info, err := api.NodeSSH(ctx, args[0])
+			info, err := ctl.NodeSSH(ctx, args[0])
 			if err != nil {
 				return err
 			}

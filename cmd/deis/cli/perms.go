@@ -19,11 +19,11 @@ func (c *cli) permsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			ps, err := api.ListPerms(ctx, name)
+			ps, err := ctl.ListPerms(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -47,11 +47,11 @@ func (c *cli) permsCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			ps, err := api.CreatePerm(ctx, name, args[0])
+			ps, err := ctl.CreatePerm(ctx, name, args[0])
 			if err != nil {
 				return err
 			}
@@ -66,11 +66,11 @@ func (c *cli) permsDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeletePerm(ctx, name, args[0]); err != nil {
+			if err := ctl.DeletePerm(ctx, name, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Removed %s from app %s\n", args[0], name)

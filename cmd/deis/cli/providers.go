@@ -20,11 +20,11 @@ func (c *cli) providersCommands() []*cobra.Command {
 func (c *cli) providersListCmd() *cobra.Command {
 	cmd := command("providers:list", "list your providers", exactArgs(0),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			ps, err := api.ListProviders(ctx)
+			ps, err := ctl.ListProviders(ctx)
 			if err != nil {
 				return err
 			}
@@ -43,11 +43,11 @@ func (c *cli) providersListCmd() *cobra.Command {
 func (c *cli) providersInfoCmd() *cobra.Command {
 	return command("providers:info ID", "show a provider (credential names only)", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			p, err := api.GetProvider(ctx, args[0])
+			p, err := ctl.GetProvider(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -81,11 +81,11 @@ func (c *cli) providersCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			p, err := api.CreateProvider(ctx, deis.ProviderCreateRequest{ID: args[0], Type: typ, Creds: cm})
+			p, err := ctl.CreateProvider(ctx, deis.ProviderCreateRequest{ID: args[0], Type: typ, Creds: cm})
 			if err != nil {
 				return err
 			}
@@ -99,11 +99,11 @@ func (c *cli) providersCreateCmd() *cobra.Command {
 func (c *cli) providersDeleteCmd() *cobra.Command {
 	return command("providers:delete ID", "delete a provider", exactArgs(1),
 		func(ctx context.Context, args []string) error {
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeleteProvider(ctx, args[0]); err != nil {
+			if err := ctl.DeleteProvider(ctx, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Deleted provider %s\n", args[0])

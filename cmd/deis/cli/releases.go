@@ -19,11 +19,11 @@ func (c *cli) releasesListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			rs, err := api.ListReleases(ctx, name)
+			rs, err := ctl.ListReleases(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -50,11 +50,11 @@ func (c *cli) releasesInfoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
-			r, err := api.GetRelease(ctx, name, v)
+			r, err := ctl.GetRelease(ctx, name, v)
 			if err != nil {
 				return err
 			}
@@ -81,22 +81,22 @@ func (c *cli) releasesRollbackCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := c.client()
+			ctl, err := c.client()
 			if err != nil {
 				return err
 			}
 			if f.dryRun {
-				plan, err := api.PlanRollback(ctx, name, v)
+				plan, err := ctl.PlanRollback(ctx, name, v)
 				if err != nil {
 					return err
 				}
 				return c.showReleasePlan(plan)
 			}
-			job, err := api.Rollback(ctx, name, v)
+			job, err := ctl.Rollback(ctx, name, v)
 			if err != nil {
 				return err
 			}
-			return c.followRelease(ctx, api, name, job, f.noWait)
+			return c.followRelease(ctx, ctl, name, job, f.noWait)
 		})
 	cmd.Aliases = []string{"rollback"}
 	f.add(cmd, true)

@@ -22,6 +22,15 @@ const (
 	ProviderEC2    = "ec2"
 )
 
+// Credential names of an ec2 provider, as `deis providers:create ID --type
+// ec2 --creds access_key_id=... secret_access_key=...` stores them.
+const (
+	CredAccessKeyID     = "access_key_id"
+	CredSecretAccessKey = "secret_access_key"
+	CredSessionToken    = "session_token"
+	CredRegion          = "region"
+)
+
 // ProviderCreateRequest creates a provider.
 type ProviderCreateRequest struct {
 	ID    string            `json:"id"`

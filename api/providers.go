@@ -83,7 +83,7 @@ func (s *Server) verifyProvider(ctx context.Context, u deis.User, typ string, cr
 	if typ != deis.ProviderEC2 {
 		return nil, nil
 	}
-	if creds["access_key_id"] == "" && !u.Admin {
+	if creds[deis.CredAccessKeyID] == "" && !u.Admin {
 		return nil, invalid("an ec2 provider needs --creds access_key_id=... secret_access_key=... (only an admin may use the controller's own AWS credentials)")
 	}
 	seeds, err := s.nodes.VerifyProvider(ctx, typ, creds)

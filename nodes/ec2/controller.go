@@ -14,16 +14,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
 )
 
-// Cred names of an ec2 provider, as `deis providers:create ID --type ec2
-// --creds access_key_id=... secret_access_key=...` stores them.
+// Cred names of an ec2 provider (deis.CredAccessKeyID...).
 const (
-	CredAccessKeyID     = "access_key_id"
-	CredSecretAccessKey = "secret_access_key"
-	CredSessionToken    = "session_token"
-	CredRegion          = "region"
+	CredAccessKeyID     = deis.CredAccessKeyID
+	CredSecretAccessKey = deis.CredSecretAccessKey
+	CredSessionToken    = deis.CredSessionToken
+	CredRegion          = deis.CredRegion
 )
 
 // DefaultRegion is the region of a provider whose creds name none.

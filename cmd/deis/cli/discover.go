@@ -18,10 +18,10 @@ import (
 
 // The credentials of provider ec2, as the controller names them.
 const (
-	credAccessKeyID     = "access_key_id"
-	credSecretAccessKey = "secret_access_key"
-	credSessionToken    = "session_token"
-	credRegion          = "region"
+	credAccessKeyID     = deis.CredAccessKeyID
+	credSecretAccessKey = deis.CredSecretAccessKey
+	credSessionToken    = deis.CredSessionToken
+	credRegion          = deis.CredRegion
 )
 
 // awsKeys are the EC2 credentials providers:discover found and where it

@@ -6,6 +6,7 @@
 # image to the node, start, health, proxy switch, drain) and the rest
 # (git receive, archive, slug store, release). The first push is the first
 # deploy onto a freshly scaled node; nodes:scale's own time is printed first.
+# SAMPLES=hello-go runs only the Go sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -39,7 +40,7 @@ push() { # app label
   local rolled=$(echo "$out" | sed -n 's/.*rolled out in \([0-9.]*\)\(m\?s\).*/\1 \2/p' | awk '{ print ($2=="ms") ? $1 : $1*1000 }')
   printf '%-28s total %6d ms = build %6.0f + rollout %6.0f + receive/store/release %5.0f\n' "$2" "$total" "$built" "$rolled" "$((total - ${built%.*} - ${rolled%.*}))"
 }
-for sample in hello-go node-hello; do
+for sample in ${SAMPLES:-hello-go node-hello}; do
   app=${sample%-*}-bench
   cp -r "$root/samples/$sample" "$work/$app"
   (cd "$work/$app" && git init -q -b main && git add -A && git -c user.name=b -c user.email=b@x commit -qm one && deis apps:create "$app" --formation pb >/dev/null)

@@ -51,7 +51,9 @@ git -C "$app" add . && git -C "$app" -c user.name=demo -c user.email=demo@exampl
 (cd "$app" && deis apps:create hello --formation dev && git remote -v)
 
 step "git push deis main"
-export GIT_SSH_COMMAND="ssh -i $HOME/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+# The controller's host key is new with each demo: it is pinned in the demo's
+# own known_hosts (ssh reads ~/.ssh of the real user, whatever HOME says).
+export GIT_SSH_COMMAND="ssh -i $HOME/.ssh/id_ed25519 -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$HOME/.ssh/known_hosts"
 git -C "$app" push deis main
 
 step "deis config:set GREETING='hello, world' && deis scale web=2"

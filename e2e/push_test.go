@@ -47,7 +47,7 @@ func (u *user) newRepo(sample, name string) {
 func (u *user) newRepoOf(src, name string) {
 	u.t.Helper()
 	dir := filepath.Join(u.home, name)
-	if out, err := exec.Command("cp", "-r", src, dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-rL", src, dir).CombinedOutput(); err != nil {
 		u.t.Fatalf("cp: %v %s", err, out)
 	}
 	u.dir = dir

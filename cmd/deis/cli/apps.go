@@ -155,14 +155,7 @@ func (c *cli) appsDestroyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if f.noWait {
-				return c.followJob(ctx, ctl, job, true)
-			}
-			final, err := c.waitJob(ctx, ctl, job)
-			if err != nil {
-				return err
-			}
-			if err := jobError(final); err != nil {
+			if ended, err := c.endJob(ctx, ctl, job, f.noWait); !ended {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Destroyed app %s\n", name)

@@ -70,14 +70,7 @@ func (c *cli) containersScaleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if f.noWait {
-				return c.followJob(ctx, ctl, job, true)
-			}
-			final, err := c.waitJob(ctx, ctl, job)
-			if err != nil {
-				return err
-			}
-			if err := jobError(final); err != nil {
+			if ended, err := c.endJob(ctx, ctl, job, f.noWait); !ended {
 				return err
 			}
 			app, err := ctl.GetApp(ctx, name)

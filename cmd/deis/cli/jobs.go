@@ -74,6 +74,20 @@ func (c *cli) waitJob(ctx context.Context, ctl *client.Client, job *deis.Job) (d
 	})
 }
 
+// endJob follows a job until it ends (progress on stderr) and reports
+// whether it ended well; a failed job is the error. With noWait it prints
+// the job id instead and reports false with no error: the caller is done.
+func (c *cli) endJob(ctx context.Context, ctl *client.Client, job *deis.Job, noWait bool) (bool, error) {
+	if noWait {
+		return false, c.followJob(ctx, ctl, job, true)
+	}
+	final, err := c.waitJob(ctx, ctl, job)
+	if err == nil {
+		err = jobError(final)
+	}
+	return err == nil, err
+}
+
 // jobError is the error of a job that failed, nil otherwise.
 func jobError(j deis.Job) error {
 	if j.State != deis.JobFailed {

@@ -112,11 +112,10 @@ func (s *Service) roll(ctx context.Context, app string, mk func(ctx context.Cont
 	return s.Store.GetRelease(ctx, a.ID, rel.Version)
 }
 
-// rollStructure moves app to structure at its deployed release, under its
-// lock, and puts the structure back when the rollout fails.
+// rollStructure moves app a to structure at its deployed release, and puts
+// the structure back when the rollout fails. The caller holds the app's
+// lock and read a under it.
 func (s *Service) rollStructure(ctx context.Context, a deis.App, structure map[string]int, p Progress) (deis.App, error) {
-	unlock := s.Conv.Lock(a.ID)
-	defer unlock()
 	before := a.Structure
 	a, err := s.Store.SetStructure(ctx, a.ID, structure)
 	if err != nil {
@@ -139,6 +138,8 @@ func (s *Service) rollStructure(ctx context.Context, a deis.App, structure map[s
 // go), deletes it, and converges its formation so the proxies drop its
 // site.
 func (s *Service) Destroy(ctx context.Context, app string, p Progress) error {
+	unlock := s.Conv.Lock(app)
+	defer unlock()
 	a, err := s.Store.GetApp(ctx, admin, app)
 	if err != nil {
 		return err
@@ -150,8 +151,6 @@ func (s *Service) Destroy(ctx context.Context, app string, p Progress) error {
 			return err
 		}
 	}
-	unlock := s.Conv.Lock(a.ID)
-	defer unlock()
 	if err := s.Store.DeleteApp(ctx, a.ID); err != nil {
 		return err
 	}

@@ -3,9 +3,12 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge/convergetest"
@@ -176,9 +179,7 @@ func TestReschedule(t *testing.T) {
 	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{}); err != nil {
 		t.Fatal(err)
 	}
-	n, _ := w.Store.GetNode(ctx, "f-runtime-2")
-	n.Status.State = deis.NodeDraining
-	if _, err := w.Store.UpdateNode(ctx, n); err != nil {
+	if _, err := w.Store.UpdateNode(ctx, "f-runtime-2", func(n *deis.Node) error { n.Status.State = deis.NodeDraining; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Reschedule(ctx, "f", []string{"f-runtime-2"}, convergetest.Discard{}); err != nil {
@@ -197,4 +198,32 @@ func TestReschedule(t *testing.T) {
 func refused(err error, want string) bool {
 	var e *deploy.Error
 	return errors.As(err, &e) && (want == "" || e.Message == want)
+}
+
+// TestConcurrentScales: scales of different types at the same moment both
+// stand (each reads the app under its lock).
+func TestConcurrentScales(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	w.App("web")
+	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker", "clock"), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Fleet.Delay = 10 * time.Millisecond
+	var wg sync.WaitGroup
+	for _, req := range []deis.ScaleRequest{{"web": 2}, {"worker": 1}, {"clock": 1}} {
+		wg.Go(func() {
+			if _, err := s.Scale(ctx, "web", req, convergetest.Discard{}); err != nil {
+				t.Errorf("scale %v: %v", req, err)
+			}
+		})
+	}
+	wg.Wait()
+	a, _ := w.Store.GetApp(ctx, store.Viewer{Admin: true}, "web")
+	if want := map[string]int{"web": 2, "worker": 1, "clock": 1}; !maps.Equal(a.Structure, want) {
+		t.Errorf("structure %v, want %v", a.Structure, want)
+	}
+	if got := w.Running(); len(got) != 4 {
+		t.Errorf("running %v, want 4 containers", got)
+	}
 }

@@ -174,6 +174,10 @@ func (s *Service) rollbackTarget(ctx context.Context, app string, version int) (
 // and rolls the app's deployed release out to them. Every type must be in
 // the Procfile of the app's latest build.
 func (s *Service) Scale(ctx context.Context, app string, req deis.ScaleRequest, p Progress) (deis.App, error) {
+	// The app is read under its lock: two scales of different types both
+	// stand.
+	unlock := s.Conv.Lock(app)
+	defer unlock()
 	a, structure, err := s.scaled(ctx, app, req)
 	if err != nil {
 		return a, err

@@ -75,6 +75,20 @@ func TestNodesOnDocker(t *testing.T) {
 		t.Error("the scaled-down node's container remains")
 	}
 
+	// nodes:trust forgets the pinned host key; the next refresh pins the
+	// key the node presents, and the node converges again.
+	var trusted deis.Node
+	alice.ok("nodes:trust", "lab-runtime-1")
+	alice.json(&trusted, "nodes:info", "lab-runtime-1")
+	if trusted.HostKey != "" {
+		t.Errorf("after nodes:trust the host key is still %q", trusted.HostKey)
+	}
+	alice.json(&trusted, "nodes:info", "lab-runtime-1", "--refresh")
+	if trusted.HostKey == "" || trusted.Status.State != deis.NodeReady {
+		t.Errorf("after nodes:trust and a refresh: %s, host key %q; want ready and pinned", trusted.Status.State, trusted.HostKey)
+	}
+	alice.ok("nodes:converge", "lab-runtime-1")
+
 	// Another user cannot reach the nodes.
 	bob := env.newUser("bob")
 	bob.fails("nodes:ssh", "lab-runtime-1", "true")

@@ -144,8 +144,10 @@ func (m *Manager) Drain(ctx context.Context, f deis.Formation, want map[string]i
 				ids = append(ids, node.ID)
 				continue
 			}
-			node.Status.State, node.Status.Message = deis.NodeDraining, "its containers move before it is destroyed"
-			if _, err := m.Store.UpdateNode(ctx, node); err != nil {
+			if _, err := m.Store.UpdateNode(ctx, node.ID, func(c *deis.Node) error {
+				c.Status.State, c.Status.Message = deis.NodeDraining, "its containers move before it is destroyed"
+				return nil
+			}); err != nil {
 				return ids, err
 			}
 			ids = append(ids, node.ID)
@@ -161,17 +163,14 @@ func (m *Manager) Undrain(ctx context.Context, ids []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, id := range ids {
-		n, err := m.Store.GetNode(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // destroyed
-		} else if err != nil {
-			return err
-		}
-		if n.Status.State == deis.NodeDraining {
-			n.Status.State, n.Status.Message = deis.NodeReady, ""
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
-				return err
+		_, err := m.Store.UpdateNode(ctx, id, func(c *deis.Node) error {
+			if c.Status.State == deis.NodeDraining {
+				c.Status.State, c.Status.Message = deis.NodeReady, ""
 			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) { // a node destroyed meanwhile is fine
+			return err
 		}
 	}
 	return nil
@@ -351,8 +350,8 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []dei
 		case !alive && n.Status.State != deis.NodeLost && n.Status.State != deis.NodeCreating:
 			p.Printf("%s: machine %s is gone: marked lost", n.ID, n.ProviderID)
 			m.Pool.Forget(n.ID)
-			n.Status = deis.NodeStatus{State: deis.NodeLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+			lost := deis.NodeStatus{State: deis.NodeLost, Message: "its machine " + n.ProviderID + " is gone", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(lost)); err != nil {
 				return lostIn, err
 			}
 			lostIn = append(lostIn, n.Formation)
@@ -360,14 +359,14 @@ func (m *Manager) reconcileProvider(ctx context.Context, sv *served, nodes []dei
 			// Seen again (a region that could not be listed before): it
 			// is checked before anything runs on it again.
 			p.Printf("%s: machine %s is back: marked unreachable until checked", n.ID, n.ProviderID)
-			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+			back := deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is back: check it with nodes:info --refresh", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(back)); err != nil {
 				return lostIn, err
 			}
 		case alive && !mach.Running && n.Status.State == deis.NodeReady:
 			p.Printf("%s: machine %s is not running", n.ID, n.ProviderID)
-			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is not running", Checked: time.Now()}
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+			stopped := deis.NodeStatus{State: deis.NodeUnreachable, Message: "its machine is not running", Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(stopped)); err != nil {
 				return lostIn, err
 			}
 		}

@@ -51,8 +51,7 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 	if err != nil {
 		return fail(err)
 	}
-	n.HostKey = hostKey
-	if n, err = m.Store.UpdateNode(ctx, n); err != nil {
+	if n, err = m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.HostKey = hostKey; return nil }); err != nil {
 		return fail(err)
 	}
 	p.Printf("%s: reachable, host key pinned", n.ID)
@@ -123,8 +122,7 @@ func (m *Manager) SSH(ctx context.Context, f deis.Formation, n deis.Node) (deis.
 // Trust forgets a node's pinned host key; the next contact pins the new one.
 func (m *Manager) Trust(ctx context.Context, n deis.Node) (deis.Node, error) {
 	m.Pool.Forget(n.ID)
-	n.HostKey = ""
-	return m.Store.UpdateNode(ctx, n)
+	return m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.HostKey = ""; return nil })
 }
 
 // Reconcile compares what the docker provider runs with the store, at
@@ -183,8 +181,8 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			}
 		case n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
 			m.Log.Warn("node container is gone: marking the node lost", "node", n.ID)
-			n.Status = deis.NodeStatus{State: deis.NodeLost, Message: "its container is gone"}
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+			lost := deis.NodeStatus{State: deis.NodeLost, Message: "its container is gone"}
+			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(lost)); err != nil {
 				return err
 			}
 		}

@@ -28,7 +28,7 @@ type Store interface {
 	GetProvider(ctx context.Context, owner, id string) (deis.Provider, error)
 	ProviderCreds(ctx context.Context, owner, id string) (map[string]string, error)
 	CreateNode(ctx context.Context, n deis.Node) (deis.Node, error)
-	UpdateNode(ctx context.Context, n deis.Node) (deis.Node, error)
+	UpdateNode(ctx context.Context, id string, mutate func(*deis.Node) error) (deis.Node, error)
 	DeleteNode(ctx context.Context, id string) error
 	GetNode(ctx context.Context, id string) (deis.Node, error)
 	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]deis.Node, int, error)
@@ -194,10 +194,12 @@ func (m *Manager) bringUp(ctx context.Context, f deis.Formation, li layerInfo, n
 	if err != nil {
 		return err
 	}
-	n.ProviderID = mach.ProviderID
-	n.Address = net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort))
-	n.Public, n.Private = mach.Public, mach.Private
-	if n, err = m.Store.UpdateNode(ctx, n); err != nil {
+	if n, err = m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error {
+		c.ProviderID = mach.ProviderID
+		c.Address = net.JoinHostPort(mach.Address, strconv.Itoa(mach.SSHPort))
+		c.Public, c.Private = mach.Public, mach.Private
+		return nil
+	}); err != nil {
 		return err
 	}
 	if n, err = m.reach(ctx, li, n); err != nil {
@@ -228,8 +230,7 @@ func (m *Manager) reach(ctx context.Context, li layerInfo, n deis.Node) (deis.No
 		cancel()
 		if err == nil {
 			if n.HostKey == "" {
-				n.HostKey = hostKey
-				return m.Store.UpdateNode(ctx, n)
+				return m.Store.UpdateNode(ctx, n.ID, pinHostKey(hostKey))
 			}
 			return n, nil
 		}
@@ -282,11 +283,22 @@ func (m *Manager) runner(li layerInfo, n deis.Node) recipes.Runner {
 }
 
 // check refreshes a node's status: reachable, Docker engine answering,
-// nginx running.
+// nginx running. A node with no pinned host key (re-trusted with
+// nodes:trust) has the key it presents now pinned, as its first contact
+// did; a node whose key cannot be pinned is never ready. The status is
+// written over the node as stored now, so a drain or a lost mark made
+// meanwhile stands.
 func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.Node, error) {
 	ctx, cancel := context.WithTimeout(ctx, max(m.StepTimeout, 10*time.Second))
 	defer cancel()
 	st := deis.NodeStatus{State: deis.NodeReady, Checked: time.Now()}
+	if n.HostKey == "" {
+		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		if _, hostKey, err := m.Pool.Dial(dctx, m.target(li, n)); err == nil {
+			n.HostKey = hostKey
+		}
+		cancel()
+	}
 	res, err := m.Pool.Run(ctx, m.target(li, n), `docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && echo docker; pgrep -x nginx >/dev/null && echo nginx; true`, nil)
 	if err != nil {
 		st.State, st.Message = deis.NodeUnreachable, err.Error()
@@ -306,11 +318,37 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.No
 			st.State, st.Message = deis.NodeUnreachable, strings.Join(missing, "; ")
 		}
 	}
-	if n.Status.State == deis.NodeDraining && st.State == deis.NodeReady {
-		st.State, st.Message = deis.NodeDraining, n.Status.Message // it is still going
+	if n.HostKey == "" && st.State == deis.NodeReady {
+		st.State, st.Message = deis.NodeUnreachable, "no host key is pinned for it"
 	}
-	n.Status = st
-	return m.Store.UpdateNode(ctx, n)
+	return m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error {
+		if c.HostKey == "" {
+			c.HostKey = n.HostKey
+		}
+		switch {
+		case c.Status.State == deis.NodeLost:
+			return nil // its machine is gone, whatever answered
+		case c.Status.State == deis.NodeDraining && st.State == deis.NodeReady:
+			st.State, st.Message = deis.NodeDraining, c.Status.Message // it is still going
+		}
+		c.Status = st
+		return nil
+	})
+}
+
+// setStatus is a node update that sets its status.
+func setStatus(st deis.NodeStatus) func(*deis.Node) error {
+	return func(c *deis.Node) error { c.Status = st; return nil }
+}
+
+// pinHostKey is a node update that pins key unless one is pinned.
+func pinHostKey(key string) func(*deis.Node) error {
+	return func(c *deis.Node) error {
+		if c.HostKey == "" {
+			c.HostKey = key
+		}
+		return nil
+	}
 }
 
 func (m *Manager) destroy(ctx context.Context, prov Provider, n deis.Node, p Progress) error {
@@ -342,8 +380,8 @@ func (m *Manager) cleanup(prov Provider, n deis.Node) {
 			// Keep the node: its machine may still run, and the store must
 			// know it (nodes:destroy retries).
 			m.Log.Error("destroying a node that failed", "node", n.ID, "err", err)
-			n.Status = deis.NodeStatus{State: deis.NodeUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
-			if _, err := m.Store.UpdateNode(ctx, n); err != nil {
+			kept := deis.NodeStatus{State: deis.NodeUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
+			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(kept)); err != nil {
 				m.Log.Error("recording a node that failed", "node", n.ID, "err", err)
 			}
 			return

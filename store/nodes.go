@@ -94,23 +94,30 @@ func (s *Store) ListAllNodes(ctx context.Context) ([]deis.Node, error) {
 	return ns, nil
 }
 
-// UpdateNode saves a node's addresses, provider id, host key
-// and status.
-func (s *Store) UpdateNode(ctx context.Context, n deis.Node) (deis.Node, error) {
-	var out deis.Node
+// UpdateNode changes node id with mutate, in one transaction: mutate gets
+// the node as stored now (not a copy read before, which a concurrent
+// drain, trust or lost mark may have made stale) and sets what it
+// changes; its error aborts the update. Addresses, provider id, host key
+// and status are saved.
+func (s *Store) UpdateNode(ctx context.Context, id string, mutate func(*deis.Node) error) (deis.Node, error) {
+	var n deis.Node
 	err := s.inTx(ctx, func(h handle) error {
-		err := affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, private = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
-			n.Address, n.Public, n.Private, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(now()), n.ID))
-		if err != nil {
+		var err error
+		if n, err = scanNode(h.row(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = ?"+h.forUpdate(), id)); err != nil {
 			return err
 		}
-		out, err = scanNode(h.row(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = ?", n.ID))
-		return err
+		if err := mutate(&n); err != nil {
+			return err
+		}
+		n.Status.Checked = norm(n.Status.Checked)
+		n.Updated = now()
+		return affected(h.exec(ctx, "UPDATE nodes SET address = ?, public = ?, private = ?, provider_id = ?, host_key = ?, status = ?, updated = ? WHERE id = ?",
+			n.Address, n.Public, n.Private, n.ProviderID, n.HostKey, encodeStatus(n.Status), micros(n.Updated), id))
 	})
 	if err != nil {
-		return deis.Node{}, fmt.Errorf("updating node %q: %w", n.ID, dbErr(err))
+		return deis.Node{}, fmt.Errorf("updating node %q: %w", id, dbErr(err))
 	}
-	return out, nil
+	return n, nil
 }
 
 // DeleteNode removes a node.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -57,7 +58,10 @@ func TestNodes(t *testing.T) {
 	n.Address, n.Public, n.ProviderID, n.HostKey = "10.0.0.2:22", "127.0.0.1:49153", "i-123", "ssh-ed25519 HOST"
 	n.Status = deis.NodeStatus{State: "ready", Reachable: true, Docker: true, Nginx: true, Message: "ok",
 		Checked: time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))}
-	up, err := s.UpdateNode(ctx, n)
+	up, err := s.UpdateNode(ctx, n.ID, func(cur *deis.Node) error {
+		cur.Address, cur.Public, cur.ProviderID, cur.HostKey, cur.Status = n.Address, n.Public, n.ProviderID, n.HostKey, n.Status
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +76,27 @@ func TestNodes(t *testing.T) {
 	if err != nil || len(all) != 4 || !cmp.Equal(all[2], up) {
 		t.Errorf("ListAllNodes = %+v, %v; want 4 nodes by id, the third %+v", all, err, up)
 	}
-	_, err = s.UpdateNode(ctx, deis.Node{ID: "nope"})
+	_, err = s.UpdateNode(ctx, "nope", func(*deis.Node) error { return nil })
 	wantErr(t, "UpdateNode(unknown)", err, store.ErrNotFound)
+
+	// Two updates of different fields from one old copy both stand: each
+	// mutates the node as stored (a check does not undo a drain).
+	if _, err := s.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.Status.State = deis.NodeDraining; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.HostKey = "ssh-ed25519 NEW"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetNode(ctx, n.ID); got.Status.State != deis.NodeDraining || got.HostKey != "ssh-ed25519 NEW" {
+		t.Errorf("after two updates: %s, %q", got.Status.State, got.HostKey)
+	}
+	refused := errors.New("no")
+	if _, err := s.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.HostKey = ""; return refused }); !errors.Is(err, refused) {
+		t.Errorf("a refusing mutator: %v", err)
+	}
+	if got, _ := s.GetNode(ctx, n.ID); got.HostKey != "ssh-ed25519 NEW" {
+		t.Errorf("a refused update changed the node: %q", got.HostKey)
+	}
 
 	wantErr(t, "DeleteNode", s.DeleteNode(ctx, "dev-runtime-3"), nil)
 	wantErr(t, "DeleteNode again", s.DeleteNode(ctx, "dev-runtime-3"), store.ErrNotFound)

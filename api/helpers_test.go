@@ -19,8 +19,9 @@ import (
 
 // testAPI is a controller API over a real store, reached through HTTP.
 type testAPI struct {
-	t   testing.TB
-	srv *httptest.Server
+	t      testing.TB
+	srv    *httptest.Server
+	server *Server
 }
 
 func newTestAPI(t testing.TB) *testAPI {
@@ -31,7 +32,7 @@ func newTestAPI(t testing.TB) *testAPI {
 	s := New(Config{Store: st, Nodes: mgr, Conv: conv})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })
-	return &testAPI{t: t, srv: srv}
+	return &testAPI{t: t, srv: srv, server: s}
 }
 
 // do sends body (a string is sent as is, anything else as JSON) and

@@ -22,11 +22,18 @@ type jobRunner struct {
 	wg    sync.WaitGroup
 
 	mu      sync.Mutex
-	changed map[string]chan struct{} // closed when a job gets a line or ends
+	changed map[string]*watchers // by job: closed when it gets a line or ends
+}
+
+// watchers is the channel the long-polls of one job wait on, and how many
+// wait: the entry goes when the last one leaves.
+type watchers struct {
+	ch chan struct{}
+	n  int
 }
 
 func newJobRunner(st *store.Store, log *slog.Logger) *jobRunner {
-	return &jobRunner{store: st, log: log, changed: map[string]chan struct{}{}}
+	return &jobRunner{store: st, log: log, changed: map[string]*watchers{}}
 }
 
 // progress is what a running job reports through.
@@ -78,22 +85,38 @@ func (r *jobRunner) wait() { r.wg.Wait() }
 func (r *jobRunner) notify(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ch, ok := r.changed[id]; ok {
-		close(ch)
-		delete(r.changed, id)
+	if w, ok := r.changed[id]; ok {
+		close(w.ch)
+		w.ch = make(chan struct{})
 	}
 }
 
-// watch returns a channel closed at the job's next line or end.
-func (r *jobRunner) watch(id string) <-chan struct{} {
+// watch returns a channel closed at the job's next line or end, and the
+// function to call when the caller stops waiting (which frees the entry
+// once nobody waits on the job).
+func (r *jobRunner) watch(id string) (<-chan struct{}, func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ch, ok := r.changed[id]
+	w, ok := r.changed[id]
 	if !ok {
-		ch = make(chan struct{})
-		r.changed[id] = ch
+		w = &watchers{ch: make(chan struct{})}
+		r.changed[id] = w
 	}
-	return ch
+	w.n++
+	return w.ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if w.n--; w.n == 0 {
+			delete(r.changed, id)
+		}
+	}
+}
+
+// watched is how many jobs have waiters now.
+func (r *jobRunner) watched() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.changed)
 }
 
 func (s *Server) visibleJob(c *gin.Context) (deis.Job, error) {
@@ -133,20 +156,29 @@ func (s *Server) jobLines(c *gin.Context) {
 	}
 	deadline := time.Now().Add(min(time.Duration(wait*float64(time.Second)), maxJobWait))
 	ctx := c.Request.Context()
+	// Only a job the caller may see is watched, and the watch ends with
+	// the request: no request leaves anything behind.
+	if _, err := s.visibleJob(c); err != nil {
+		fail(c, err)
+		return
+	}
 	for {
-		changed := s.jobs.watch(c.Param("id"))
+		changed, done := s.jobs.watch(c.Param("id"))
 		j, err := s.visibleJob(c)
 		if err != nil {
+			done()
 			fail(c, err)
 			return
 		}
 		lines, err := s.store.JobLines(ctx, j.ID, after)
 		if err != nil {
+			done()
 			fail(c, err)
 			return
 		}
 		left := time.Until(deadline)
 		if len(lines) > 0 || j.State != deis.JobRunning || left <= 0 {
+			done()
 			if lines == nil {
 				lines = []deis.JobLine{}
 			}
@@ -157,6 +189,9 @@ func (s *Server) jobLines(c *gin.Context) {
 		case <-changed:
 		case <-time.After(left):
 		case <-ctx.Done():
+		}
+		done()
+		if ctx.Err() != nil {
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/slugbuilder"
@@ -21,6 +22,7 @@ func (s *Server) uploadSlug(c *gin.Context) {
 		fail(c, notAvailable("storing slugs"))
 		return
 	}
+	extendDeadlines(c)
 	var procfile map[string]string
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxSlug)
 	sum, size, err := s.cfg.Slugs.Put(body, func(f *os.File) (err error) {
@@ -57,5 +59,18 @@ func (s *Server) getSlug(c *gin.Context) {
 		fail(c, notFound("slug %q not found", name))
 		return
 	}
+	extendDeadlines(c)
 	c.File(s.cfg.Slugs.Path(sum))
+}
+
+// slugTransfer bounds a slug upload or download, beyond the server's
+// usual read and write timeouts.
+const slugTransfer = 30 * time.Minute
+
+// extendDeadlines gives this request slugTransfer to be read and answered.
+func extendDeadlines(c *gin.Context) {
+	rc := http.NewResponseController(c.Writer)
+	deadline := time.Now().Add(slugTransfer)
+	rc.SetReadDeadline(deadline)
+	rc.SetWriteDeadline(deadline)
 }

@@ -38,6 +38,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
+	// 0700 at every start, not only when made: it holds the database,
+	// sealed secrets, layer keys and every app's repository.
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
 	st, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.Database, SecretKey: cfg.SecretKey, Logger: log})
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
@@ -116,7 +121,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	gitDone := make(chan error, 1)
 	go func() { gitDone <- git.Serve(ctx, gitLn) }()
 	log.Info("git endpoint listening", "addr", gitLn.Addr().String())
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Requests get two minutes to be read and answered (long polls wait
+	// 30 s at most); slug uploads and downloads extend their own deadlines.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	log.Info("controller listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "database", cfg.databaseKind())
 
 	errc := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
 	"github.com/deis/deis/nodes"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store/storetest"
 )
 
@@ -29,7 +30,7 @@ func newTestAPI(t testing.TB) *testAPI {
 	st := storetest.Open(t)
 	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil)}
 	conv := &converge.Converger{Store: st, Dialer: dialer(mgr)}
-	s := New(Config{Store: st, Nodes: mgr, Conv: conv})
+	s := New(Config{Store: st, Nodes: mgr, Conv: conv, Slugs: slugs.Store{Dir: t.TempDir()}})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Wait() })
 	return &testAPI{t: t, srv: srv, server: s}

@@ -121,6 +121,10 @@ func (s *Server) createBuild(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if err := s.ownSlug(c, req.SlugSHA256); err != nil {
+		fail(c, err)
+		return
+	}
 	b := deis.Build{
 		App: appOf(c).ID, Owner: currentUser(c).Username, SHA: req.SHA, SlugURL: req.SlugURL,
 		SlugSize: req.SlugSize, SlugSHA256: req.SlugSHA256, Procfile: req.Procfile, Buildpack: req.Buildpack,
@@ -128,6 +132,27 @@ func (s *Server) createBuild(c *gin.Context) {
 	s.releaseJob(c, "app.build", func(ctx context.Context, p converge.Progress) (deis.Release, error) {
 		return s.deploy.Build(ctx, b, p)
 	})
+}
+
+// ownSlug refuses a build of a stored slug that another app's builds use
+// and this app's do not: the controller would ship it to this app's nodes.
+func (s *Server) ownSlug(c *gin.Context, sum string) error {
+	ctx, app := c.Request.Context(), appOf(c).ID
+	if !s.cfg.Slugs.Has(sum) {
+		return nil
+	}
+	ours, err := s.store.AppUsesSlug(ctx, app, sum)
+	if err != nil || ours {
+		return err
+	}
+	used, err := s.store.SlugInUse(ctx, sum)
+	if err != nil {
+		return err
+	}
+	if used {
+		return invalid("slug %s is not one of %s's: upload it with deis builds:create --slug", sum[:12], app)
+	}
+	return nil
 }
 
 func (s *Server) getBuild(c *gin.Context) {

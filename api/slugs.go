@@ -51,11 +51,17 @@ func (s *Server) baseURL(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
-// getSlug serves a stored slug to users who can see the app.
+// getSlug serves a stored slug of one of the app's builds to users who can
+// see the app: a slug is not reached through another app.
 func (s *Server) getSlug(c *gin.Context) {
 	name := c.Param("file")
 	sum := strings.TrimSuffix(name, ".tgz")
-	if s.cfg.Slugs.Dir == "" || !s.cfg.Slugs.Has(sum) {
+	ours, err := s.store.AppUsesSlug(c.Request.Context(), appOf(c).ID, sum)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if s.cfg.Slugs.Dir == "" || !ours || !s.cfg.Slugs.Has(sum) {
 		fail(c, notFound("slug %q not found", name))
 		return
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 )
 
@@ -43,6 +44,7 @@ type Store interface {
 	Rollback(ctx context.Context, app string, version int, who string) (deis.Release, error)
 	SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error
 	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
+	SlugInUse(ctx context.Context, sum string) (bool, error)
 }
 
 // Converger is what the release service needs of the converger.
@@ -62,6 +64,18 @@ type Service struct {
 	Store Store
 	Conv  Converger
 	Log   *slog.Logger
+	// Slugs is the controller's slug store: a destroyed app's slugs that
+	// no other app's build uses go with it.
+	Slugs slugs.Store
+	// Data is what other packages keep on disk for an app (the git
+	// endpoint's repository, the slug builder's cache); a destroyed app's
+	// goes with it.
+	Data []AppData
+}
+
+// AppData is what a package keeps on disk for an app beyond the store.
+type AppData interface {
+	RemoveApp(app string) error
 }
 
 // Error is a refusal of what was asked, with a message for the user.
@@ -151,9 +165,20 @@ func (s *Service) Destroy(ctx context.Context, app string, p Progress) error {
 			return err
 		}
 	}
+	builds, _, err := s.Store.ListBuilds(ctx, a.ID, store.PageReq{})
+	if err != nil {
+		return err
+	}
 	if err := s.Store.DeleteApp(ctx, a.ID); err != nil {
 		return err
 	}
+	// Nothing of the app stays for a new app of its name to inherit.
+	for _, d := range s.Data {
+		if err := d.RemoveApp(a.ID); err != nil {
+			s.log().Error("removing a destroyed app's data", "app", a.ID, "err", err)
+		}
+	}
+	s.removeSlugs(ctx, builds)
 	p.Printf("app %s destroyed", a.ID)
 	f, err := s.Store.GetFormation(ctx, admin, a.Formation)
 	if err != nil {
@@ -163,6 +188,23 @@ func (s *Service) Destroy(ctx context.Context, app string, p Progress) error {
 		s.log().Warn("converging after destroying an app", "app", a.ID, "err", err)
 	}
 	return nil
+}
+
+// removeSlugs deletes the slugs of builds that no build (of any app)
+// uses any more.
+func (s *Service) removeSlugs(ctx context.Context, builds []deis.Build) {
+	if s.Slugs.Dir == "" {
+		return
+	}
+	for _, b := range builds {
+		used, err := s.Store.SlugInUse(ctx, b.SlugSHA256)
+		if err != nil || used || !s.Slugs.Has(b.SlugSHA256) {
+			continue
+		}
+		if err := s.Slugs.Remove(b.SlugSHA256); err != nil {
+			s.log().Error("removing a destroyed app's slug", "slug", b.SlugSHA256, "err", err)
+		}
+	}
 }
 
 // Reschedule rolls each app of a formation that runs processes out again

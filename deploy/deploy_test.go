@@ -13,6 +13,7 @@ import (
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge/convergetest"
 	"github.com/deis/deis/deploy"
+	"github.com/deis/deis/slugs"
 	"github.com/deis/deis/store"
 )
 
@@ -225,5 +226,49 @@ func TestConcurrentScales(t *testing.T) {
 	}
 	if got := w.Running(); len(got) != 4 {
 		t.Errorf("running %v, want 4 containers", got)
+	}
+}
+
+// removals records the apps whose data it was asked to remove.
+type removals []string
+
+func (r *removals) RemoveApp(app string) error { *r = append(*r, app); return nil }
+
+// TestDestroyLeavesNothingToInherit is security review #2: a destroyed
+// app's repository and build cache (the packages keeping them are told)
+// and its slugs go, but not a slug another app's build uses.
+func TestDestroyLeavesNothingToInherit(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	s.Slugs = slugs.Store{Dir: t.TempDir()}
+	var removed removals
+	s.Data = []deploy.AppData{&removed}
+	put := func(body string) string {
+		sum, _, err := s.Slugs.Put(strings.NewReader(body), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	own, shared := put("bob's slug"), put("a slug two apps use")
+	w.App("bobapp")
+	w.App("other")
+	for _, b := range []deis.Build{
+		{App: "bobapp", Owner: "alice", SHA: "one", SlugSHA256: own, Procfile: map[string]string{"web": "./web"}},
+		{App: "bobapp", Owner: "alice", SHA: "two", SlugSHA256: shared, Procfile: map[string]string{"web": "./web"}},
+		{App: "other", Owner: "alice", SHA: "three", SlugSHA256: shared, Procfile: map[string]string{"web": "./web"}},
+	} {
+		if _, err := s.Build(ctx, b, convergetest.Discard{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Destroy(ctx, "bobapp", convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, removals{"bobapp"}) {
+		t.Errorf("data removed for %v, want bobapp's", removed)
+	}
+	if s.Slugs.Has(own) || !s.Slugs.Has(shared) {
+		t.Errorf("after destroying bobapp: its own slug kept %v, the shared one kept %v; want false, true", s.Slugs.Has(own), s.Slugs.Has(shared))
 	}
 }

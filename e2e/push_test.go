@@ -129,3 +129,56 @@ func TestGitPush(t *testing.T) {
 
 	alice.ok("formations:destroy", "apps", "--confirm", "apps")
 }
+
+// gitSSH runs git with the user's key for the git endpoint (clone, fetch)
+// in dir, returning its output and error.
+func (u *user) gitSSH(dir string, args ...string) (string, error) {
+	u.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	key := filepath.Join(u.home, ".ssh", "id_ed25519")
+	cmd.Env = append(os.Environ(), "HOME="+u.home, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_SSH_COMMAND=ssh -i "+key+" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestDestroyedAppNameInheritsNothing is security review #2 as it was
+// found: bob pushes bobapp with a secret in its source, then destroys it;
+// carol creates an app of the same name and clones it: nothing of bob's
+// comes with it, and his build cache is gone.
+func TestDestroyedAppNameInheritsNothing(t *testing.T) {
+	env := newTestEnv(t)
+	bob := env.newUser("bob")
+	bob.sshKey()
+	bob.ok("formations:create", "bobf", "--flavor", "docker")
+	bob.newRepo("shell-hello", "bobapp")
+	os.WriteFile(filepath.Join(bob.dir, "secret.txt"), []byte("API_KEY=hunter2\n"), 0o644)
+	bob.commit("a secret")
+	bob.ok("apps:create", "bobapp", "--formation", "bobf")
+	if out, _, err := bob.push("deis", "main"); err != nil {
+		t.Fatalf("bob's push: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(env.dataDir, "cache", "bobapp")); err != nil {
+		t.Fatalf("bob's build left no cache to remove: %v", err)
+	}
+	bob.ok("apps:destroy", "--app", "bobapp", "--confirm", "bobapp")
+	if _, err := os.Stat(filepath.Join(env.dataDir, "cache", "bobapp")); !os.IsNotExist(err) {
+		t.Errorf("bob's build cache is still there: %v", err)
+	}
+
+	carol := env.newUser("carol")
+	carol.sshKey()
+	carol.ok("formations:create", "carolf", "--flavor", "docker")
+	carol.ok("apps:create", "bobapp", "--formation", "carolf")
+	out, err := carol.gitSSH(carol.home, "clone", "ssh://git@"+env.GitAddr+"/bobapp.git", "stolen")
+	secret, _ := os.ReadFile(filepath.Join(carol.home, "stolen", "secret.txt"))
+	if strings.Contains(string(secret), "hunter2") {
+		t.Fatalf("carol cloned bob's secret from the app name he left (%v):\n%s", err, out)
+	}
+	if log, _ := carol.gitSSH(filepath.Join(carol.home, "stolen"), "log", "--all", "--oneline"); strings.Contains(log, "a secret") {
+		t.Errorf("carol's clone has bob's history:\n%s", log)
+	}
+	carol.ok("formations:destroy", "carolf", "--confirm", "carolf")
+	bob.ok("formations:destroy", "bobf", "--confirm", "bobf")
+}

@@ -89,6 +89,18 @@ func (s *Server) repoPath(app string) string {
 	return filepath.Join(s.repoDir, app+".git")
 }
 
+// RemoveApp deletes app's repository: called when the app is destroyed,
+// so that a new app of the same name does not inherit its history.
+func (s *Server) RemoveApp(app string) error {
+	if !validAppName(app) {
+		return fmt.Errorf("removing the repository of %q: not an app name", app)
+	}
+	if err := os.RemoveAll(s.repoPath(app)); err != nil {
+		return fmt.Errorf("removing the repository of %s: %w", app, err)
+	}
+	return nil
+}
+
 // ensureRepo creates the app's bare repo if missing. It is initialized in a
 // temporary directory and renamed into place, so racing first pushes agree.
 func (s *Server) ensureRepo(ctx context.Context, app string) (string, error) {

@@ -196,6 +196,21 @@ func (b *Builder) build(ctx context.Context, req Request, out io.Writer, log *sl
 	return b.run(ctx, runSpec{image: img, req: req, setup: setup, cache: cache}, out, log)
 }
 
+// RemoveApp deletes app's build cache: called when the app is destroyed,
+// so that a new app of the same name does not build with its cache.
+func (b *Builder) RemoveApp(app string) error {
+	if b.CacheDir == "" {
+		return nil
+	}
+	if !deis.ValidID(app) {
+		return fmt.Errorf("removing the build cache of %q: not an app name", app)
+	}
+	if err := os.RemoveAll(filepath.Join(b.CacheDir, app)); err != nil {
+		return fmt.Errorf("removing the build cache of %s: %w", app, err)
+	}
+	return nil
+}
+
 // appCache makes and returns the app's cache directory ("" without a
 // CacheDir).
 func (b *Builder) appCache(app string) (string, error) {

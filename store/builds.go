@@ -98,3 +98,23 @@ func (s *Store) GetBuild(ctx context.Context, app, uuid string) (deis.Build, err
 	}
 	return b, nil
 }
+
+// SlugInUse reports whether a build of any app uses slug sum.
+func (s *Store) SlugInUse(ctx context.Context, sum string) (bool, error) {
+	var one int
+	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE slug_sha256 = ? LIMIT 1", sum).Scan(&one))
+	if err != nil {
+		return false, fmt.Errorf("looking up the builds of slug %s: %w", sum, err)
+	}
+	return used, nil
+}
+
+// AppUsesSlug reports whether a build of app uses slug sum.
+func (s *Store) AppUsesSlug(ctx context.Context, app, sum string) (bool, error) {
+	var one int
+	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE app = ? AND slug_sha256 = ? LIMIT 1", app, sum).Scan(&one))
+	if err != nil {
+		return false, fmt.Errorf("looking up the builds of slug %s: %w", sum, err)
+	}
+	return used, nil
+}

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	gitHost, _ := cfg.gitHost()
 	gitPort := gitLn.Addr().(*net.TCPAddr).Port
-	releases := &deploy.Service{Store: st, Conv: conv, Log: log}
+	releases := &deploy.Service{Store: st, Conv: conv, Log: log, Slugs: conv.Slugs}
 	srv := api.New(api.Config{Store: st, Nodes: mgr, Conv: conv, Deploy: releases, Docker: docker != nil, Logger: log,
 		GitHost: gitHost, GitPort: gitPort, Slugs: conv.Slugs, BaseURL: base})
 	// What a previous run left mid-rollout is finished or undone, then
@@ -183,11 +183,17 @@ func newGitServer(cfg config, st *store.Store, releases *deploy.Service, cli *cl
 			Docker: cli, Images: docker.Images, CacheDir: filepath.Join(cfg.DataDir, "cache"), SlugDir: slugs.Dir,
 			ExtraCACerts: cfg.ExtraCACerts, Log: log,
 		}
+		releases.Data = append(releases.Data, d.Builder)
 	}
-	return gitreceive.New(gitreceive.Config{
+	git, err := gitreceive.New(gitreceive.Config{
 		RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key,
 		Users: gitUsers{st}, Deploy: d.Deploy, Log: log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	releases.Data = append(releases.Data, git)
+	return git, nil
 }
 
 // runnerImages is where the runner image comes from: the controller's

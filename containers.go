@@ -65,7 +65,7 @@ func (c Container) Down() bool {
 
 // Status is the container's state for people, from its lifecycle state
 // and what its node last said: "up", "starting", "draining",
-// "down (exited 1, 3 restarts, 2m ago)", "up (exited 137, 1 restart, 5m ago)".
+// "down (exited 1, 3 restarts, 2m ago)", "up (1 restart, 5m ago)".
 func (c Container) Status(now time.Time) string {
 	switch {
 	case c.State != ContainerUp: // starting, draining: a rollout is on it
@@ -82,9 +82,12 @@ func (c Container) Status(now time.Time) string {
 
 func (c Container) exitSummary(now time.Time) string {
 	var parts []string
-	if c.Observed == "created" {
+	switch {
+	case c.Observed == "created":
 		parts = append(parts, "never started")
-	} else if !c.Died.IsZero() || c.ExitCode != 0 {
+	case c.Observed == ObservedRunning:
+		// Running again: the engine keeps no exit code of the last exit.
+	case !c.Died.IsZero() || c.ExitCode != 0:
 		parts = append(parts, fmt.Sprintf("exited %d", c.ExitCode))
 	}
 	if c.Restarts > 0 {

@@ -122,13 +122,23 @@ func (a *testAPI) job(method, path, token string, body any) deis.Job {
 	a.t.Helper()
 	var j deis.Job
 	a.must(http.StatusAccepted, method, path, token, body, &j)
+	return a.wait(j, token)
+}
+
+// wait follows job j's lines until it ends, and returns it then.
+func (a *testAPI) wait(j deis.Job, token string) deis.Job {
+	a.t.Helper()
+	after := 0
 	for range 100 {
 		var jl deis.JobLines
-		a.must(http.StatusOK, "GET", "/v1/jobs/"+j.ID+"/lines?wait=5", token, nil, &jl)
+		a.must(http.StatusOK, "GET", "/v1/jobs/"+j.ID+"/lines?wait=5&after="+strconv.Itoa(after), token, nil, &jl)
 		if jl.Job.State != deis.JobRunning {
 			return jl.Job
 		}
+		for _, l := range jl.Lines {
+			after = max(after, l.Seq)
+		}
 	}
-	a.t.Fatalf("%s %s: job %s did not end", method, path, j.ID)
+	a.t.Fatalf("job %s (%s) did not end", j.ID, j.Kind)
 	return j
 }

@@ -23,12 +23,8 @@ func TestJobLinesLeaveNothing(t *testing.T) {
 		a.must(http.StatusNotFound, "GET", "/v1/jobs/"+id+"/lines?wait=1", carol, nil, nil)
 	}
 	a.must(http.StatusNotFound, "GET", "/v1/jobs/"+job.ID+"/lines?wait=1", carol, nil, nil)
-	for {
-		var jl deis.JobLines
-		a.must(http.StatusOK, "GET", "/v1/jobs/"+job.ID+"/lines?wait=5", bob, nil, &jl)
-		if jl.Job.State != deis.JobRunning {
-			break
-		}
+	if ended := a.wait(job, bob); ended.State == deis.JobRunning {
+		t.Fatalf("bob's job did not end: %+v", ended)
 	}
 	if n := a.server.jobs.watched(); n != 0 {
 		t.Errorf("%d jobs are still watched after the polls ended", n)

@@ -134,8 +134,9 @@ func (s *Server) createBuild(c *gin.Context) {
 	})
 }
 
-// ownSlug refuses a build of a stored slug that another app's builds use
-// and this app's do not: the controller would ship it to this app's nodes.
+// ownSlug refuses a build of a slug the controller stores that the app was
+// never given (uploaded to it, or built for it): the controller would
+// ship another app's slug to this app's nodes.
 func (s *Server) ownSlug(c *gin.Context, sum string) error {
 	ctx, app := c.Request.Context(), appOf(c).ID
 	if !s.cfg.Slugs.Has(sum) {
@@ -145,14 +146,7 @@ func (s *Server) ownSlug(c *gin.Context, sum string) error {
 	if err != nil || ours {
 		return err
 	}
-	used, err := s.store.SlugInUse(ctx, sum)
-	if err != nil {
-		return err
-	}
-	if used {
-		return invalid("slug %s is not one of %s's: upload it with deis builds:create --slug", sum[:12], app)
-	}
-	return nil
+	return invalid("slug %s is not one of %s's: upload it with deis builds:create --slug", sum[:12], app)
 }
 
 func (s *Server) getBuild(c *gin.Context) {

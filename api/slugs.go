@@ -35,6 +35,10 @@ func (s *Server) uploadSlug(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if err := s.store.AddAppSlug(c.Request.Context(), appOf(c).ID, sum); err != nil {
+		fail(c, err)
+		return
+	}
 	c.JSON(http.StatusCreated, deis.Slug{URL: slugs.URL(s.baseURL(c), appOf(c).ID, sum), SHA256: sum, Size: size, Procfile: procfile})
 }
 

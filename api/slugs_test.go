@@ -53,4 +53,14 @@ func TestSlugsBelongToApps(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Errorf("carol registering bob's slug as her build: %d %s, want 422", status, out)
 	}
+	// The same bytes uploaded to her own app are hers: she has them.
+	var same deis.Slug
+	a.must(http.StatusCreated, "POST", "/v1/apps/carolapp/slugs", carol, string(slugBody(t, "BOB PRIVATE SLUG")), &same)
+	if same.SHA256 != slug.SHA256 {
+		t.Fatalf("the same bytes made %s and %s", same.SHA256, slug.SHA256)
+	}
+	a.release("POST", "/v1/apps/carolapp/builds", carol, deis.BuildCreateRequest{SlugURL: same.URL, SlugSHA256: same.SHA256, Procfile: same.Procfile})
+	if status, _ := a.do("GET", fmt.Sprintf(path, "carolapp"), carol, nil); status != http.StatusOK {
+		t.Errorf("carol fetching the slug she uploaded: %d", status)
+	}
 }

@@ -44,7 +44,7 @@ type Store interface {
 	Rollback(ctx context.Context, app string, version int, who string) (deis.Release, error)
 	SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error
 	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
-	SlugInUse(ctx context.Context, sum string) (bool, error)
+	SlugInUse(ctx context.Context, sum, except string) (bool, error)
 }
 
 // Converger is what the release service needs of the converger.
@@ -197,7 +197,7 @@ func (s *Service) removeSlugs(ctx context.Context, builds []deis.Build) {
 		return
 	}
 	for _, b := range builds {
-		used, err := s.Store.SlugInUse(ctx, b.SlugSHA256)
+		used, err := s.Store.SlugInUse(ctx, b.SlugSHA256, "")
 		if err != nil || used || !s.Slugs.Has(b.SlugSHA256) {
 			continue
 		}

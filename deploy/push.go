@@ -87,6 +87,9 @@ func (d *Pusher) pruneSlugs(ctx context.Context, app string) {
 		if kept[b.SlugSHA256] || !d.Slugs.Has(b.SlugSHA256) {
 			continue
 		}
+		if other, err := d.Releases.Store.SlugInUse(ctx, b.SlugSHA256, app); err != nil || other {
+			continue // another app has the same slug
+		}
 		if err := d.Slugs.Remove(b.SlugSHA256); err != nil {
 			d.Releases.log().Warn("pruning an old slug", "app", app, "build", b.UUID, "err", err)
 			continue

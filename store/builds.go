@@ -99,20 +99,42 @@ func (s *Store) GetBuild(ctx context.Context, app, uuid string) (deis.Build, err
 	return b, nil
 }
 
-// SlugInUse reports whether a build of any app uses slug sum.
-func (s *Store) SlugInUse(ctx context.Context, sum string) (bool, error) {
+// SlugInUse reports whether an app other than except (any app, when
+// except is empty) has slug sum: a build of it uses it, or it was given
+// to it.
+func (s *Store) SlugInUse(ctx context.Context, sum, except string) (bool, error) {
 	var one int
-	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE slug_sha256 = ? LIMIT 1", sum).Scan(&one))
+	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE slug_sha256 = ? AND app <> ? UNION ALL SELECT 1 FROM app_slugs WHERE sha256 = ? AND app <> ? LIMIT 1",
+		sum, except, sum, except).Scan(&one))
 	if err != nil {
 		return false, fmt.Errorf("looking up the builds of slug %s: %w", sum, err)
 	}
 	return used, nil
 }
 
-// AppUsesSlug reports whether a build of app uses slug sum.
+// AddAppSlug records that app was given slug sum (an upload, a push's
+// build); giving it again is no error.
+func (s *Store) AddAppSlug(ctx context.Context, app, sum string) error {
+	err := s.inTx(ctx, func(h handle) error {
+		var one int
+		had, err := found(h.row(ctx, "SELECT 1 FROM app_slugs WHERE app = ? AND sha256 = ?", app, sum).Scan(&one))
+		if err != nil || had {
+			return err
+		}
+		_, err = h.exec(ctx, "INSERT INTO app_slugs (app, sha256, created) VALUES (?, ?, ?)", app, sum, micros(now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording slug %s of app %q: %w", sum, app, dbErr(err))
+	}
+	return nil
+}
+
+// AppUsesSlug reports whether app has slug sum: a build of it uses it, or
+// it was given to it.
 func (s *Store) AppUsesSlug(ctx context.Context, app, sum string) (bool, error) {
 	var one int
-	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE app = ? AND slug_sha256 = ? LIMIT 1", app, sum).Scan(&one))
+	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE app = ? AND slug_sha256 = ? UNION ALL SELECT 1 FROM app_slugs WHERE app = ? AND sha256 = ? LIMIT 1", app, sum, app, sum).Scan(&one))
 	if err != nil {
 		return false, fmt.Errorf("looking up the builds of slug %s: %w", sum, err)
 	}

@@ -64,8 +64,7 @@ func (m *Manager) layerBuilder(ctx context.Context, f deis.Formation, layer, ver
 	if ok, err := m.onCloud(ctx, f, layer); !ok {
 		return err
 	}
-	m.mu.Lock() // not while a scale makes or destroys the layer's machines
-	defer m.mu.Unlock()
+	defer m.lockFormation(f.ID)() // not while a scale makes or destroys the layer's machines
 	li, err := m.layerInfo(ctx, f, layer)
 	if err != nil {
 		return err
@@ -119,8 +118,7 @@ func (m *Manager) TeardownFormation(ctx context.Context, f deis.Formation) error
 // elsewhere before Scale destroys them. It returns their ids. Undrain puts
 // them back when the move fails.
 func (m *Manager) Drain(ctx context.Context, f deis.Formation, want map[string]int) ([]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.lockFormation(f.ID)()
 	all, _, err := m.Store.ListNodes(ctx, f.ID, store.PageReq{})
 	if err != nil {
 		return nil, err
@@ -158,10 +156,8 @@ func (m *Manager) Drain(ctx context.Context, f deis.Formation, want map[string]i
 }
 
 // Undrain makes draining nodes ready again (their status is rechecked by
-// the next converge).
+// the next converge). Each node's update is atomic: no lock is needed.
 func (m *Manager) Undrain(ctx context.Context, ids []string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, id := range ids {
 		_, err := m.Store.UpdateNode(ctx, id, func(c *deis.Node) error {
 			if c.Status.State == deis.NodeDraining {
@@ -221,8 +217,12 @@ func (m *Manager) ReconcileCloud(ctx context.Context, only *deis.Formation, poli
 	if err != nil || len(byProvider) == 0 {
 		return nil, err // nothing on a cloud: no need to wait for a scale
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	if only != nil {
+		defer m.lockFormation(only.ID)()
+	} else {
+		m.all.Lock()
+		defer m.all.Unlock()
+	}
 	nodes, err := m.Store.ListAllNodes(ctx)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,8 +17,7 @@ import (
 // operator has installed the layer's public key. The host must answer SSH
 // with it and pass the bootstrap; otherwise nothing is recorded.
 func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host string, p Progress) (deis.Node, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.lockFormation(f.ID)()
 	li, err := m.layerInfo(ctx, f, layer)
 	if err != nil {
 		return deis.Node{}, err
@@ -26,16 +26,7 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 	if _, _, err := net.SplitHostPort(host); err != nil {
 		addr = net.JoinHostPort(host, strconv.Itoa(li.layer.SSHPort))
 	}
-	all, err := m.Store.ListAllNodes(ctx)
-	if err != nil {
-		return deis.Node{}, err
-	}
-	for _, n := range all {
-		if n.Address == addr {
-			return deis.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
-		}
-	}
-	n, err := m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: layer, Address: addr, Status: deis.NodeStatus{State: deis.NodeCreating}})
+	n, err := m.newAdoptee(ctx, f, layer, addr)
 	if err != nil {
 		return deis.Node{}, err
 	}
@@ -45,7 +36,7 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 		return deis.Node{}, fmt.Errorf("adopting %s as %s: %w", addr, n.ID, err)
 	}
 	p.Printf("%s: reaching %s as %s", n.ID, addr, li.layer.SSHUser)
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, cmp.Or(m.ReachTimeout, 15*time.Second))
 	_, hostKey, err := m.Pool.Dial(dctx, m.target(li, n))
 	cancel()
 	if err != nil {
@@ -65,10 +56,31 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 	return n, nil
 }
 
+// newAdoptee records the node an adoption of addr makes, unless one of the
+// owner's formations has a node there already. Other owners' nodes are
+// not looked at: naming them would tell one user about another's, and
+// their hosts authorize other layers' keys.
+func (m *Manager) newAdoptee(ctx context.Context, f deis.Formation, layer, addr string) (deis.Node, error) {
+	m.adoptMu.Lock()
+	defer m.adoptMu.Unlock()
+	all, err := m.Store.ListAllNodes(ctx)
+	if err != nil {
+		return deis.Node{}, err
+	}
+	for _, n := range all {
+		if n.Address != addr {
+			continue
+		}
+		if other, err := m.Store.GetFormation(ctx, store.Viewer{Admin: true}, n.Formation); err == nil && other.Owner == f.Owner {
+			return deis.Node{}, fmt.Errorf("%s is already node %s: %w", addr, n.ID, store.ErrConflict)
+		}
+	}
+	return m.Store.CreateNode(ctx, deis.Node{Formation: f.ID, Layer: layer, Address: addr, Status: deis.NodeStatus{State: deis.NodeCreating}})
+}
+
 // Destroy destroys one node at its provider and forgets it.
 func (m *Manager) Destroy(ctx context.Context, f deis.Formation, n deis.Node, p Progress) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.lockFormation(f.ID)()
 	li, err := m.layerInfo(ctx, f, n.Layer)
 	if err != nil {
 		return err
@@ -126,38 +138,16 @@ func (m *Manager) Trust(ctx context.Context, n deis.Node) (deis.Node, error) {
 }
 
 // Reconcile compares what the docker provider runs with the store, at
-// controller start (after ReconcileCloud): machines no node names are destroyed (a controller that
-// died mid-scale leaves them), nodes still "creating" are destroyed and
-// forgotten, nodes whose machine is gone are marked lost, and networks of
-// formations the store does not know (or the shared one older versions
-// made) are removed when unused.
+// controller start (after ReconcileCloud): machines no node names are
+// destroyed (a controller that died mid-scale leaves them), nodes still
+// "creating" (docker or adopted static hosts: with or without an engine)
+// are destroyed and forgotten, nodes whose machine is gone are marked
+// lost, and networks of formations the store does not know (or the shared
+// one older versions made) are removed when unused.
 func (m *Manager) Reconcile(ctx context.Context) error {
-	if m.Providers.Docker == nil {
-		return nil
-	}
-	machines, err := m.Providers.Docker.List(ctx)
-	if err != nil {
-		return err
-	}
 	nodes, err := m.Store.ListAllNodes(ctx)
 	if err != nil {
 		return err
-	}
-	known := map[string]deis.Node{}
-	for _, n := range nodes {
-		known[n.ID] = n
-	}
-	running := map[string]bool{}
-	for _, mach := range machines {
-		n, ok := known[mach.Node]
-		if !ok || n.ProviderID != mach.ProviderID || n.Status.State == deis.NodeCreating {
-			m.Log.Warn("removing a node container the store does not track", "node", mach.Node, "container", shortID(mach.ProviderID))
-			if err := m.Providers.Docker.Destroy(ctx, mach.ProviderID); err != nil {
-				return err
-			}
-			continue
-		}
-		running[n.ID] = true
 	}
 	forms, _, err := m.Store.ListFormations(ctx, store.Viewer{Admin: true}, store.PageReq{})
 	if err != nil {
@@ -167,20 +157,23 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	for _, f := range forms {
 		owner[f.ID] = f
 	}
-	if _, err := m.Providers.Docker.pruneNetworks(ctx, func(f string) bool { _, ok := owner[f]; return ok }); err != nil {
-		m.Log.Warn("removing unused node networks", "err", err)
+	running := map[string]bool{}
+	if m.Providers.Docker != nil {
+		if running, err = m.reconcileDocker(ctx, nodes, owner); err != nil {
+			return err
+		}
 	}
 	for _, n := range nodes {
 		switch {
 		case n.Status.State == deis.NodeCreating && m.isCloud(ctx, owner[n.Formation], n.Layer):
 			// ReconcileCloud handles those: their machine may run.
 		case n.Status.State == deis.NodeCreating:
-			m.Log.Warn("forgetting a node whose creation was interrupted", "node", n.ID)
+			m.log().Warn("forgetting a node whose creation was interrupted", "node", n.ID)
 			if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-		case n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
-			m.Log.Warn("node container is gone: marking the node lost", "node", n.ID)
+		case m.Providers.Docker != nil && n.ProviderID != "" && isDockerID(n.ProviderID) && !running[n.ID]:
+			m.log().Warn("node container is gone: marking the node lost", "node", n.ID)
 			lost := deis.NodeStatus{State: deis.NodeLost, Message: "its container is gone"}
 			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(lost)); err != nil {
 				return err
@@ -188,6 +181,35 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reconcileDocker removes node containers no node names and unused
+// networks, and returns the nodes whose container runs.
+func (m *Manager) reconcileDocker(ctx context.Context, nodes []deis.Node, owner map[string]deis.Formation) (map[string]bool, error) {
+	machines, err := m.Providers.Docker.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]deis.Node{}
+	for _, n := range nodes {
+		known[n.ID] = n
+	}
+	running := map[string]bool{}
+	for _, mach := range machines {
+		n, ok := known[mach.Node]
+		if !ok || n.ProviderID != mach.ProviderID || n.Status.State == deis.NodeCreating {
+			m.log().Warn("removing a node container the store does not track", "node", mach.Node, "container", shortID(mach.ProviderID))
+			if err := m.Providers.Docker.Destroy(ctx, mach.ProviderID); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		running[n.ID] = true
+	}
+	if _, err := m.Providers.Docker.pruneNetworks(ctx, func(f string) bool { _, ok := owner[f]; return ok }); err != nil {
+		m.log().Warn("removing unused node networks", "err", err)
+	}
+	return running, nil
 }
 
 // isDockerID reports whether a provider id looks like a container id.

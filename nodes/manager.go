@@ -34,6 +34,7 @@ type Store interface {
 	ListNodes(ctx context.Context, formation string, p store.PageReq) ([]deis.Node, int, error)
 	ListAllNodes(ctx context.Context) ([]deis.Node, error)
 	ListFormations(ctx context.Context, v store.Viewer, p store.PageReq) ([]deis.Formation, int, error)
+	GetFormation(ctx context.Context, v store.Viewer, id string) (deis.Formation, error)
 	ListLayers(ctx context.Context, formation string, p store.PageReq) ([]deis.Layer, int, error)
 }
 
@@ -55,7 +56,37 @@ type Manager struct {
 	// StepTimeout bounds one SSH command (bootstrap included).
 	StepTimeout time.Duration
 
-	mu sync.Mutex // serializes scaling per manager: one node count change at a time
+	// ReachTimeout bounds one SSH dial of a node being adopted (default
+	// 15 s).
+	ReachTimeout time.Duration
+
+	all     sync.RWMutex // held for writing by work on every formation (reconcile at start)
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex // one node operation per formation at a time
+	adoptMu sync.Mutex             // an adoption's address check and its new row
+}
+
+// lockFormation holds formation's node lock until the returned function
+// is called: node operations (scale, adopt, destroy, layer work) of one
+// formation run one at a time, and other formations' (other users') are
+// not held up by them.
+func (m *Manager) lockFormation(id string) func() {
+	m.all.RLock()
+	m.locksMu.Lock()
+	if m.locks == nil {
+		m.locks = map[string]*sync.Mutex{}
+	}
+	l := m.locks[id]
+	if l == nil {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	m.locksMu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		m.all.RUnlock()
+	}
 }
 
 // layerInfo is a layer with what it takes to create and reach its nodes.
@@ -102,8 +133,7 @@ func (m *Manager) layerInfo(ctx context.Context, f deis.Formation, layer string)
 // are destroyed. A node that fails to come up is destroyed and reported;
 // the others stay.
 func (m *Manager) Scale(ctx context.Context, f deis.Formation, want map[string]int, p Progress) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.lockFormation(f.ID)()
 	var failed []string
 	for _, layer := range slices.Sorted(func(yield func(string) bool) {
 		for k := range want {
@@ -379,15 +409,23 @@ func (m *Manager) cleanup(prov Provider, n deis.Node) {
 		if err := prov.Destroy(ctx, n.ProviderID); err != nil {
 			// Keep the node: its machine may still run, and the store must
 			// know it (nodes:destroy retries).
-			m.Log.Error("destroying a node that failed", "node", n.ID, "err", err)
+			m.log().Error("destroying a node that failed", "node", n.ID, "err", err)
 			kept := deis.NodeStatus{State: deis.NodeUnreachable, Message: "it failed to come up and destroying it failed: " + err.Error(), Checked: time.Now()}
 			if _, err := m.Store.UpdateNode(ctx, n.ID, setStatus(kept)); err != nil {
-				m.Log.Error("recording a node that failed", "node", n.ID, "err", err)
+				m.log().Error("recording a node that failed", "node", n.ID, "err", err)
 			}
 			return
 		}
 	}
 	if err := m.Store.DeleteNode(ctx, n.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		m.Log.Error("deleting a node that failed", "node", n.ID, "err", err)
+		m.log().Error("deleting a node that failed", "node", n.ID, "err", err)
 	}
+}
+
+// log is the manager's logger, discarding when it has none.
+func (m *Manager) log() *slog.Logger {
+	if m.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return m.Log
 }

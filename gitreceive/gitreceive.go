@@ -6,6 +6,7 @@
 package gitreceive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -60,7 +62,25 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for running sessions once
 	// its context ends (default 2 minutes); then they are cancelled.
 	ShutdownTimeout time.Duration
+	// MaxPush bounds the pack a push sends, in bytes (git's
+	// receive.maxInputSize; default 1 GiB). Pushed objects are fsck'd.
+	MaxPush int64
+	// MaxSessions bounds one user's sessions at once, over all their
+	// connections (default 4); MaxConnSessions one connection's (default
+	// 2). IdleTimeout closes a connection with no traffic (default 10
+	// minutes).
+	MaxSessions     int
+	MaxConnSessions int
+	IdleTimeout     time.Duration
 }
+
+// Defaults of Config's limits.
+const (
+	DefaultMaxPush         = 1 << 30
+	DefaultMaxSessions     = 4
+	DefaultMaxConnSessions = 2
+	DefaultIdleTimeout     = 10 * time.Minute
+)
 
 const (
 	handshakeTimeout = 30 * time.Second
@@ -76,6 +96,9 @@ type Server struct {
 	sshConfig *ssh.ServerConfig
 	locks     appLocks
 	sessions  tracker
+
+	userMu       sync.Mutex
+	userSessions map[string]int // running sessions per user
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -117,6 +140,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 2 * time.Minute
 	}
+	cfg.MaxPush = cmp.Or(cfg.MaxPush, DefaultMaxPush)
+	cfg.MaxSessions = cmp.Or(cfg.MaxSessions, DefaultMaxSessions)
+	cfg.MaxConnSessions = cmp.Or(cfg.MaxConnSessions, DefaultMaxConnSessions)
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
 	s := &Server{
 		cfg:      cfg,
 		repoDir:  dir,
@@ -268,4 +295,53 @@ func (t *tracker) close() <-chan struct{} {
 		}
 	}
 	return t.idle
+}
+
+// takeSession counts a session of user, unless the user has MaxSessions
+// running; release gives it back.
+func (s *Server) takeSession(user string) (release func(), ok bool) {
+	s.userMu.Lock()
+	defer s.userMu.Unlock()
+	if s.userSessions == nil {
+		s.userSessions = map[string]int{}
+	}
+	if s.userSessions[user] >= s.cfg.MaxSessions {
+		return nil, false
+	}
+	s.userSessions[user]++
+	return func() {
+		s.userMu.Lock()
+		defer s.userMu.Unlock()
+		if s.userSessions[user]--; s.userSessions[user] == 0 {
+			delete(s.userSessions, user)
+		}
+	}, true
+}
+
+// idleConn is a connection that, once armed, fails its reads and writes
+// after idle without traffic (the SSH connection then ends). Before, the
+// deadline set on it (the handshake's) stands.
+type idleConn struct {
+	net.Conn
+	idle  time.Duration
+	armed atomic.Bool
+}
+
+func (c *idleConn) arm() {
+	c.armed.Store(true)
+	c.Conn.SetDeadline(time.Now().Add(c.idle))
+}
+
+func (c *idleConn) Read(b []byte) (int, error) {
+	if c.armed.Load() {
+		c.Conn.SetDeadline(time.Now().Add(c.idle))
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *idleConn) Write(b []byte) (int, error) {
+	if c.armed.Load() {
+		c.Conn.SetDeadline(time.Now().Add(c.idle))
+	}
+	return c.Conn.Write(b)
 }

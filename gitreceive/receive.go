@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,7 +135,12 @@ func (s *Server) ensureRepo(ctx context.Context, app string) (string, error) {
 // channel, stderr its stderr. The client's input is also copied to tee, if
 // set. The stdin copy is not waited for: it ends when the channel closes.
 func (s *Server) runGit(ctx context.Context, service, repo string, env []string, ch ssh.Channel, tee io.Writer) error {
-	cmd := exec.CommandContext(ctx, "git", service, repo)
+	args := []string{service, repo}
+	if service == receivePack {
+		// Pushed objects are checked, and a push is bounded.
+		args = append([]string{"-c", "receive.fsckObjects=true", "-c", "receive.maxInputSize=" + strconv.FormatInt(s.cfg.MaxPush, 10)}, args...)
+	}
+	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Env = append(gitEnv(), env...)
 	cmd.Stdout = ch
 	cmd.Stderr = ch.Stderr()

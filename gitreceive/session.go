@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -25,35 +26,52 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	}
 	defer s.untrackConn(nc)
 
+	conn := &idleConn{Conn: nc, idle: s.cfg.IdleTimeout}
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	sc, chans, reqs, err := ssh.NewServerConn(nc, s.sshConfig)
+	sc, chans, reqs, err := ssh.NewServerConn(conn, s.sshConfig)
 	if err != nil {
 		s.log.Debug("ssh handshake failed", "remote", nc.RemoteAddr().String(), "err", err)
 		return
 	}
-	nc.SetDeadline(time.Time{})
+	conn.arm() // from now on, a connection idle for IdleTimeout is closed
 	go ssh.DiscardRequests(reqs)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	user := sc.Permissions.Extensions["user"]
 	log := s.log.With("user", user, "remote", nc.RemoteAddr().String())
+	var open atomic.Int32 // this connection's sessions
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			nch.Reject(ssh.Prohibited, errOnlyGit.Error())
 			continue
 		}
+		if open.Load() >= int32(s.cfg.MaxConnSessions) {
+			nch.Reject(ssh.ResourceShortage, fmt.Sprintf("deis: at most %d git sessions at once on one connection", s.cfg.MaxConnSessions))
+			continue
+		}
+		release, ok := s.takeSession(user)
+		if !ok {
+			log.Warn("git session refused: too many at once", "max", s.cfg.MaxSessions)
+			nch.Reject(ssh.ResourceShortage, fmt.Sprintf("deis: %s has %d git sessions running, the most at once: try again when one ends", user, s.cfg.MaxSessions))
+			continue
+		}
 		if !s.sessions.add() {
+			release()
 			nch.Reject(ssh.ResourceShortage, "deis: the server is shutting down, try again")
 			continue
 		}
 		ch, chReqs, err := nch.Accept()
 		if err != nil {
+			release()
 			s.sessions.done()
 			continue
 		}
+		open.Add(1)
 		go func() {
 			defer s.sessions.done()
+			defer release()
+			defer open.Add(-1)
 			s.handleSession(ctx, log, user, ch, chReqs)
 		}()
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deis/deis/gitreceive"
 	"github.com/deis/deis/recipes"
 )
 
@@ -36,6 +37,8 @@ type config struct {
 	Drain        time.Duration
 	Health       time.Duration
 	Grace        time.Duration
+	// MaxPush bounds a git push's pack, in bytes.
+	MaxPush int64
 	// EC2SSHCIDR is where ec2 nodes accept SSH from (the controller's
 	// address as AWS sees it); empty means look it up.
 	EC2SSHCIDR string
@@ -61,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.Drain, "drain", envDuration(getenv, "DEIS_DRAIN", 3*time.Second), "how long old containers drain after the proxies leave them (env DEIS_DRAIN)")
 	fs.DurationVar(&c.Health, "health-timeout", envDuration(getenv, "DEIS_HEALTH_TIMEOUT", 30*time.Second), "how long a new container has to answer on its port (env DEIS_HEALTH_TIMEOUT)")
 	fs.DurationVar(&c.Grace, "process-grace", envDuration(getenv, "DEIS_PROCESS_GRACE", recipes.DefaultGrace), "how long a new container of a type other than web (a worker) must keep running to be healthy (env DEIS_PROCESS_GRACE)")
+	fs.Int64Var(&c.MaxPush, "max-push", envInt64(getenv, "DEIS_MAX_PUSH", gitreceive.DefaultMaxPush), "the largest git push accepted, in bytes (env DEIS_MAX_PUSH)")
 	fs.StringVar(&c.EC2SSHCIDR, "ec2-ssh-cidr", env("DEIS_EC2_SSH_CIDR", ""), "CIDR that ec2 nodes accept SSH from: the controller's address (env DEIS_EC2_SSH_CIDR; default: its public address, looked up)")
 	fs.Func("extra-ca-certs", "a PEM file of CAs that builds trust too (repeatable; env DEIS_EXTRA_CA_CERTS, colon-separated)", func(v string) error {
 		c.ExtraCACerts = append(c.ExtraCACerts, v)
@@ -79,6 +83,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.DataDir == "" {
 		return c, errors.New("--data-dir is required")
+	}
+	if c.MaxPush < 1<<20 {
+		return c, fmt.Errorf("--max-push %d: a push needs at least 1 MiB", c.MaxPush)
 	}
 	// Absolute: node containers mount a directory of it.
 	abs, err := filepath.Abs(c.DataDir)
@@ -131,6 +138,13 @@ func (c config) databaseKind() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+func envInt64(getenv func(string) string, name string, def int64) int64 {
+	if n, err := strconv.ParseInt(getenv(name), 10, 64); err == nil {
+		return n
+	}
+	return def
 }
 
 func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {

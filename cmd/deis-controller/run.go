@@ -186,7 +186,7 @@ func newGitServer(cfg config, st *store.Store, releases *deploy.Service, cli *cl
 		releases.Data = append(releases.Data, d.Builder)
 	}
 	git, err := gitreceive.New(gitreceive.Config{
-		RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key,
+		RepoDir: filepath.Join(cfg.DataDir, "repos"), HostKey: key, MaxPush: cfg.MaxPush,
 		Users: gitUsers{st}, Deploy: d.Deploy, Log: log,
 	})
 	if err != nil {

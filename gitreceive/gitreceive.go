@@ -86,6 +86,7 @@ const (
 	handshakeTimeout = 30 * time.Second
 	usersTimeout     = 10 * time.Second
 	gitWaitDelay     = 10 * time.Second
+	hangUpGrace      = 2 * time.Second // for clients to hang up once their sessions ended
 )
 
 // Server is the SSH git endpoint. Serve it once.
@@ -216,6 +217,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	idle := s.sessions.close()
 	select {
 	case <-idle:
+		// Clients read their last messages (a push's status) and hang
+		// up; closing under them would fail a push that succeeded.
+		hungUp := make(chan struct{})
+		go func() { conns.Wait(); close(hungUp) }()
+		select {
+		case <-hungUp:
+		case <-time.After(hangUpGrace):
+		}
 	case <-time.After(s.cfg.ShutdownTimeout):
 		s.log.Warn("shutdown timeout: cancelling running sessions")
 	}

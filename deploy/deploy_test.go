@@ -24,6 +24,15 @@ func newService(t *testing.T) (*deploy.Service, *convergetest.World) {
 
 func ptr(s string) *string { return &s }
 
+// deployApp creates app and deploys a first build whose Procfile has types.
+func deployApp(t *testing.T, s *deploy.Service, w *convergetest.World, app string, types ...string) {
+	t.Helper()
+	w.App(app)
+	if _, err := s.Build(context.Background(), convergetest.Build(app, "one", types...), convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBuildScalesWebFirst: an app's first build with a web process runs
 // web=1, as on Heroku; later builds keep the structure.
 func TestBuildScalesWebFirst(t *testing.T) {
@@ -89,10 +98,7 @@ func TestScaleFailureRestores(t *testing.T) {
 	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
-	w.App("web")
-	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker"), convergetest.Discard{}); err != nil {
-		t.Fatal(err)
-	}
+	deployApp(t, s, w, "web", "web", "worker")
 	w.Fleet.Node("f-runtime-2").SetUnreachable(true)
 	_, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{})
 	if err == nil || !strings.Contains(err.Error(), "scaling web: ") {
@@ -110,10 +116,7 @@ func TestConfigPlanWordsLikeTheRelease(t *testing.T) {
 	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
-	w.App("web")
-	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web"), convergetest.Discard{}); err != nil {
-		t.Fatal(err)
-	}
+	deployApp(t, s, w, "web", "web")
 	if _, err := s.UpdateConfig(ctx, "web", "alice", map[string]*string{"A": ptr("1"), "B": ptr("2")}, convergetest.Discard{}); err != nil {
 		t.Fatal(err)
 	}
@@ -173,10 +176,7 @@ func TestReschedule(t *testing.T) {
 	t.Parallel()
 	s, w := newService(t)
 	ctx := context.Background()
-	w.App("web")
-	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web"), convergetest.Discard{}); err != nil {
-		t.Fatal(err)
-	}
+	deployApp(t, s, w, "web", "web")
 	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{}); err != nil {
 		t.Fatal(err)
 	}
@@ -206,10 +206,7 @@ func refused(err error, want string) bool {
 func TestConcurrentScales(t *testing.T) {
 	s, w := newService(t)
 	ctx := context.Background()
-	w.App("web")
-	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web", "worker", "clock"), convergetest.Discard{}); err != nil {
-		t.Fatal(err)
-	}
+	deployApp(t, s, w, "web", "web", "worker", "clock")
 	w.Fleet.Delay = 10 * time.Millisecond
 	var wg sync.WaitGroup
 	for _, req := range []deis.ScaleRequest{{"web": 2}, {"worker": 1}, {"clock": 1}} {

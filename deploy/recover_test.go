@@ -17,10 +17,7 @@ func interruptedWorld(t *testing.T, state, old deis.ContainerState) (*convergete
 	t.Helper()
 	s, w := newService(t)
 	ctx := context.Background()
-	w.App("web")
-	if _, err := s.Build(ctx, convergetest.Build("web", "one", "web"), convergetest.Discard{}); err != nil {
-		t.Fatal(err)
-	}
+	deployApp(t, s, w, "web", "web")
 	if _, err := s.Scale(ctx, "web", deis.ScaleRequest{"web": 2}, convergetest.Discard{}); err != nil {
 		t.Fatal(err)
 	}

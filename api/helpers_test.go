@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
@@ -28,7 +29,7 @@ type testAPI struct {
 func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	st := storetest.Open(t)
-	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil)}
+	mgr := &nodes.Manager{Store: st, Providers: &nodes.Providers{}, Pool: nodes.NewPool(nil), ReachTimeout: time.Second}
 	conv := &converge.Converger{Store: st, Dialer: dialer(mgr)}
 	s := New(Config{Store: st, Nodes: mgr, Conv: conv, Slugs: slugs.Store{Dir: t.TempDir()}})
 	srv := httptest.NewServer(s.Handler())

@@ -30,3 +30,31 @@ func TestJobLinesLeaveNothing(t *testing.T) {
 		t.Errorf("%d jobs are still watched after the polls ended", n)
 	}
 }
+
+// TestAdoptionIsNoPortScanner is security review #8: carol (not an admin)
+// cannot adopt the controller's own host or a link-local address, and an
+// adoption that cannot reach its host says the same whatever the port
+// did; the admin still sees why.
+func TestAdoptionIsNoPortScanner(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	admin, carol := a.user("root"), a.user("carol")
+	for _, u := range []string{admin, carol} {
+		a.must(http.StatusCreated, "POST", "/v1/formations", u, deis.FormationCreateRequest{ID: "f" + u[:6], Flavor: "static"}, nil)
+	}
+	cf := "/v1/formations/f" + carol[:6] + "/nodes"
+	for _, addr := range []string{"127.0.0.1:22", "localhost", "169.254.169.254", "[::1]:2222"} {
+		status, out := a.do("POST", cf, carol, deis.NodeCreateRequest{Layer: "runtime", Address: addr})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(string(out), "not an address you may adopt") {
+			t.Errorf("carol adopting %s: %d %s", addr, status, out)
+		}
+	}
+	j := a.job("POST", cf, carol, deis.NodeCreateRequest{Layer: "runtime", Address: "192.0.2.1:2222"})
+	if j.State != deis.JobFailed || !strings.HasPrefix(j.Error, "could not reach 192.0.2.1:2222 over SSH") || strings.Contains(j.Error, "timeout") {
+		t.Errorf("carol's adoption of an unreachable host: %s %q, want the one generic error", j.State, j.Error)
+	}
+	j = a.job("POST", "/v1/formations/f"+admin[:6]+"/nodes", admin, deis.NodeCreateRequest{Layer: "runtime", Address: "127.0.0.1:1"})
+	if j.State != deis.JobFailed || !strings.Contains(j.Error, "refused") {
+		t.Errorf("the admin's adoption of a closed port: %s %q, want why", j.State, j.Error)
+	}
+}

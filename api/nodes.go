@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/nodes"
@@ -132,8 +134,21 @@ func (s *Server) adoptNode(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	admin := currentUser(c).Admin
+	if !admin {
+		if err := adoptable(c.Request.Context(), req.Address); err != nil {
+			fail(c, err)
+			return
+		}
+	}
 	s.startJob(c, "nodes.create", f.ID, func(ctx context.Context, p *progress) error {
 		n, err := s.nodes.Adopt(ctx, f, req.Layer, req.Address, p)
+		var unreachable *nodes.ReachError
+		if errors.As(err, &unreachable) && !admin {
+			// One answer whatever the port said: adoption is no port scanner.
+			s.log.Info("adoption could not reach its host", "formation", f.ID, "err", err)
+			return fmt.Errorf("could not reach %s over SSH with the layer's key (is its public key in the user's authorized_keys?)", unreachable.Addr)
+		}
 		if err != nil {
 			return err
 		}
@@ -306,4 +321,37 @@ func (s *Server) reconcileNodes(c *gin.Context) {
 		}
 		return nil
 	})
+}
+
+// adoptable refuses addresses users who are not admins may not adopt:
+// the controller's own host (loopback, its interfaces' addresses) and
+// link-local neighbours (a cloud's metadata service), and names that do not
+// resolve. One answer for all, so that it tells nothing more.
+func adoptable(ctx context.Context, address string) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		host = address
+	}
+	refuse := invalid("%s is not an address you may adopt: ask an admin", address)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return refuse
+	}
+	own := map[string]bool{}
+	if ifs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range ifs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				own[ipn.IP.String()] = true
+			}
+		}
+	}
+	for _, a := range addrs {
+		ip := a.IP
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || own[ip.String()] {
+			return refuse
+		}
+	}
+	return nil
 }

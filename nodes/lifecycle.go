@@ -40,7 +40,7 @@ func (m *Manager) Adopt(ctx context.Context, f deis.Formation, layer, host strin
 	_, hostKey, err := m.Pool.Dial(dctx, m.target(li, n))
 	cancel()
 	if err != nil {
-		return fail(err)
+		return fail(&ReachError{Addr: addr, Err: err})
 	}
 	if n, err = m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error { c.HostKey = hostKey; return nil }); err != nil {
 		return fail(err)

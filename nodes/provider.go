@@ -46,6 +46,17 @@ type Provider interface {
 	List(ctx context.Context) ([]Machine, error)
 }
 
+// ReachError is an SSH dial of a host that failed: refused, no SSH there,
+// or the key refused. Its text says which, which tells open ports from
+// closed ones: the API shows it to admins only.
+type ReachError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ReachError) Error() string { return "reaching " + e.Addr + ": " + e.Err.Error() }
+func (e *ReachError) Unwrap() error { return e.Err }
+
 // ErrUnavailable is returned for provider types whose back end is not built.
 type ErrUnavailable struct{ Type string }
 

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/deis/deis"
 	"github.com/deis/deis/converge"
@@ -205,6 +206,40 @@ func (s *Service) removeSlugs(ctx context.Context, builds []deis.Build) {
 			s.log().Error("removing a destroyed app's slug", "slug", b.SlugSHA256, "err", err)
 		}
 	}
+}
+
+// orphanAge is how old a slug no app has must be before it is collected:
+// an upload's build is registered right after it.
+const orphanAge = time.Hour
+
+// CollectSlugs removes the slugs no app has (uploaded to it, or used by
+// one of its builds) that are older than an hour, and returns how many.
+func (s *Service) CollectSlugs(ctx context.Context) (int, error) {
+	if s.Slugs.Dir == "" {
+		return 0, nil
+	}
+	stored, err := s.Slugs.List()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, st := range stored {
+		if time.Since(st.Modified) < orphanAge {
+			continue
+		}
+		used, err := s.Store.SlugInUse(ctx, st.SHA256, "")
+		if err != nil {
+			return n, err
+		}
+		if used {
+			continue
+		}
+		if err := s.Slugs.Remove(st.SHA256); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Reschedule rolls each app of a formation that runs processes out again

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -267,5 +268,37 @@ func TestDestroyLeavesNothingToInherit(t *testing.T) {
 	}
 	if s.Slugs.Has(own) || !s.Slugs.Has(shared) {
 		t.Errorf("after destroying bobapp: its own slug kept %v, the shared one kept %v; want false, true", s.Slugs.Has(own), s.Slugs.Has(shared))
+	}
+}
+
+// TestCollectSlugs is security review #14's orphans: a slug no app has,
+// an hour old, is collected at start; one an app has, or one just
+// uploaded (its build is on its way), stays.
+func TestCollectSlugs(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	s.Slugs = slugs.Store{Dir: t.TempDir()}
+	put := func(body string, age time.Duration) string {
+		sum, _, err := s.Slugs.Put(strings.NewReader(body), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-age)
+		if err := os.Chtimes(s.Slugs.Path(sum), old, old); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	orphan, fresh, kept := put("nobody's", 2*time.Hour), put("just uploaded", time.Minute), put("web's", 2*time.Hour)
+	w.App("web")
+	if err := w.Store.AddAppSlug(ctx, "web", kept); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CollectSlugs(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("CollectSlugs = %d, %v; want 1", n, err)
+	}
+	if s.Slugs.Has(orphan) || !s.Slugs.Has(fresh) || !s.Slugs.Has(kept) {
+		t.Errorf("after collecting: orphan %v, fresh %v, kept %v; want false, true, true", s.Slugs.Has(orphan), s.Slugs.Has(fresh), s.Slugs.Has(kept))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/deis/deis"
 )
@@ -102,4 +103,32 @@ func (s Store) Remove(sum string) error {
 // whose API is at base (http://host:port).
 func URL(base, app, sum string) string {
 	return strings.TrimSuffix(base, "/") + "/v1/apps/" + app + "/slugs/" + sum + ".tgz"
+}
+
+// Stored is one slug of the store and when it was last written.
+type Stored struct {
+	SHA256   string
+	Modified time.Time
+}
+
+// List returns the slugs the store holds (temp files of writes under way
+// are not slugs).
+func (s Store) List() ([]Stored, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("listing slugs: %w", err)
+	}
+	var out []Stored
+	for _, e := range ents {
+		sum, ok := strings.CutSuffix(e.Name(), ".tgz")
+		if !ok || !deis.ValidSHA256(sum) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			out = append(out, Stored{SHA256: sum, Modified: fi.ModTime()})
+		}
+	}
+	return out, nil
 }

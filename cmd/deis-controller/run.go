@@ -108,6 +108,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		if err := releases.Recover(bg, logLines{log}); err != nil {
 			log.Warn("finishing rollouts a previous run left", "err", err)
 		}
+		if n, err := releases.CollectSlugs(bg); err != nil {
+			log.Warn("collecting slugs no app has", "err", err)
+		} else if n > 0 {
+			log.Info("collected slugs no app has", "slugs", n)
+		}
 		for _, f := range lost {
 			if err := releases.Reschedule(bg, f, nil, logLines{log}); err != nil {
 				log.Warn("moving containers off lost nodes", "formation", f, "err", err)

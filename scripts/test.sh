@@ -23,6 +23,12 @@ go vet -tags docker,e2e ./...
 step "unit tier (SQLite)"
 go test -count=1 -timeout 10m ./...
 
+# The request decoders and the git command parser take input from anyone:
+# each is fuzzed for a bounded time.
+step "fuzz (20 s each)"
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./api/
+go test -run '^$' -fuzz '^FuzzParseCommand$' -fuzztime 20s ./gitreceive/
+
 # Build the base, node and runner images once, before packages race to
 # build them in parallel (on a fresh machine that is debootstrap + apt).
 step "images"

@@ -64,6 +64,10 @@ func (c *Converger) Rollout(ctx context.Context, appID string, release int, p Pr
 		return c.settle(ctx, appID, release, "")
 	}
 	p.Printf("rolling out v%d of %s: %d to start, %d to keep, %d to retire", release, appID, len(plan.Start), len(plan.Keep), len(plan.Retire))
+	// From here the store names the new containers: the rollout ends
+	// (deployed, or failed and undone) even if its caller goes away, so
+	// that no release is left half switched.
+	ctx = context.WithoutCancel(ctx)
 
 	// (a) Start the new containers beside the old.
 	hosts := nodesOf(plan.Start)

@@ -121,6 +121,14 @@ func (s *Service) roll(ctx context.Context, app string, mk func(ctx context.Cont
 	}
 	if hasProcesses(a) {
 		if err := s.Conv.Rollout(ctx, a.ID, rel.Version, p); err != nil && !errors.Is(err, converge.ErrRolloutFailed) {
+			// The rollout could not run at all: the release does not stand
+			// pending for the next start to find.
+			ctx := context.WithoutCancel(ctx)
+			if cur, gerr := s.Store.GetRelease(ctx, a.ID, rel.Version); gerr == nil && cur.Status == deis.ReleasePending {
+				if serr := s.Store.SetReleaseStatus(ctx, a.ID, rel.Version, deis.ReleaseFailed, err.Error()); serr != nil {
+					s.log().Error("failing a release that could not roll out", "app", a.ID, "err", serr)
+				}
+			}
 			return rel, err
 		}
 	}

@@ -17,8 +17,8 @@ const interrupted = "the controller stopped during its rollout"
 // rollouts left behind, at its start. For each app whose newest release is
 // still pending, or that has containers starting or draining: a pending
 // release whose containers were all switched to is deployed, any other is
-// failed; containers that were starting for a release that does not stand
-// are forgotten (they never served); and the app is rolled out again at
+// failed; containers still starting are forgotten (they never served, and
+// the rollout starts again those it needs); and the app is rolled out again at
 // the release that stands, so every node converges to it with the usual
 // zero-downtime order.
 func (s *Service) Recover(ctx context.Context, p Progress) error {
@@ -76,9 +76,11 @@ func (s *Service) recoverApp(ctx context.Context, a deis.App, p Progress) error 
 	if err != nil {
 		return nil // nothing ever deployed: nothing to run
 	}
+	// Containers still starting never served: they are forgotten, and the
+	// rollout below starts (and checks) again those the release needs.
 	var keep []deis.Container
 	for _, c := range cs {
-		if c.State == deis.ContainerStarting && c.Release != target.Version {
+		if c.State == deis.ContainerStarting {
 			continue
 		}
 		keep = append(keep, c)

@@ -95,3 +95,44 @@ func assertSettled(t *testing.T, w *convergetest.World, release int) {
 		t.Errorf("the proxy routes to %v, want 2 upstreams", ups)
 	}
 }
+
+// TestRecoverInterruptedScale: the controller stopped while a scale's new
+// container was starting (its release stands); at start it is started
+// again and serves, rather than staying "starting" for good.
+func TestRecoverInterruptedScale(t *testing.T) {
+	s, w := newService(t)
+	ctx := context.Background()
+	deployApp(t, s, w, "web", "web")
+	cs, _, _ := w.Store.ListContainers(ctx, "web", store.PageReq{})
+	if _, err := w.Store.SetStructure(ctx, "web", map[string]int{"web": 2}); err != nil {
+		t.Fatal(err)
+	}
+	other := "f-runtime-2"
+	if cs[0].Node == other {
+		other = "f-runtime-1"
+	}
+	starting := append(cs, deis.Container{Type: "web", Num: 2, Release: 2, Node: other, Port: 10001, State: deis.ContainerStarting})
+	if err := w.Store.ReplaceContainers(ctx, "web", starting); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Recover(ctx, convergetest.Discard{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Running(); len(got) != 2 {
+		t.Errorf("after the recovery the nodes run %v, want web.1 and web.2", got)
+	}
+	assertSettled(t, w, 2)
+}
+
+// TestRolloutOutlivesItsCaller: a rollout whose caller goes away (a
+// pusher's Ctrl-C) once it started still ends, its release deployed.
+func TestRolloutOutlivesItsCaller(t *testing.T) {
+	s, w := newService(t)
+	deployApp(t, s, w, "web", "web")
+	ctx, cancel := context.WithCancel(context.Background())
+	w.Fleet.OnApply = func(string) { cancel() } // the caller goes once the nodes apply
+	s.UpdateConfig(ctx, "web", "alice", map[string]*string{"A": ptr("1")}, convergetest.Discard{})
+	if r := w.Release("web", 3); r.Status != deis.ReleaseDeployed {
+		t.Errorf("v3 = %s (%s), want deployed: a rollout that started ends", r.Status, r.Error)
+	}
+}

@@ -322,10 +322,11 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.No
 	ctx, cancel := context.WithTimeout(ctx, max(m.StepTimeout, 10*time.Second))
 	defer cancel()
 	st := deis.NodeStatus{State: deis.NodeReady, Checked: time.Now()}
+	dialed := "" // the key this check saw and may pin
 	if n.HostKey == "" {
 		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		if _, hostKey, err := m.Pool.Dial(dctx, m.target(li, n)); err == nil {
-			n.HostKey = hostKey
+			n.HostKey, dialed = hostKey, hostKey
 		}
 		cancel()
 	}
@@ -348,12 +349,14 @@ func (m *Manager) check(ctx context.Context, li layerInfo, n deis.Node) (deis.No
 			st.State, st.Message = deis.NodeUnreachable, strings.Join(missing, "; ")
 		}
 	}
-	if n.HostKey == "" && st.State == deis.NodeReady {
-		st.State, st.Message = deis.NodeUnreachable, "no host key is pinned for it"
-	}
 	return m.Store.UpdateNode(ctx, n.ID, func(c *deis.Node) error {
+		// Only a key this check dialed is pinned: a trust made while it
+		// ran stands, and the next check pins.
 		if c.HostKey == "" {
-			c.HostKey = n.HostKey
+			c.HostKey = dialed
+		}
+		if c.HostKey == "" && st.State == deis.NodeReady {
+			st.State, st.Message = deis.NodeUnreachable, "no host key is pinned for it"
 		}
 		switch {
 		case c.Status.State == deis.NodeLost:

@@ -115,15 +115,7 @@ func (s *Store) SlugInUse(ctx context.Context, sum, except string) (bool, error)
 // AddAppSlug records that app was given slug sum (an upload, a push's
 // build); giving it again is no error.
 func (s *Store) AddAppSlug(ctx context.Context, app, sum string) error {
-	err := s.inTx(ctx, func(h handle) error {
-		var one int
-		had, err := found(h.row(ctx, "SELECT 1 FROM app_slugs WHERE app = ? AND sha256 = ?", app, sum).Scan(&one))
-		if err != nil || had {
-			return err
-		}
-		_, err = h.exec(ctx, "INSERT INTO app_slugs (app, sha256, created) VALUES (?, ?, ?)", app, sum, micros(now()))
-		return err
-	})
+	_, err := s.h().exec(ctx, "INSERT INTO app_slugs (app, sha256, created) VALUES (?, ?, ?) ON CONFLICT (app, sha256) DO NOTHING", app, sum, micros(now()))
 	if err != nil {
 		return fmt.Errorf("recording slug %s of app %q: %w", sum, app, dbErr(err))
 	}

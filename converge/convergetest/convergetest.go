@@ -33,6 +33,8 @@ type Fleet struct {
 	// Delay, when set, is how long each apply takes: it widens the window
 	// in which concurrent converges of one node could interleave.
 	Delay time.Duration
+	// OnApply, when set, is called as each apply starts, with the node.
+	OnApply func(node string)
 }
 
 // Node returns the fake node id, making it when new.
@@ -170,6 +172,9 @@ func (n *Node) apply(ctx context.Context, stdin io.Reader) (nodes.Result, error)
 		n.active--
 		n.mu.Unlock()
 	}()
+	if n.fleet.OnApply != nil {
+		n.fleet.OnApply(n.ID)
+	}
 	if d := n.fleet.Delay; d > 0 {
 		select {
 		case <-time.After(d):

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"testing"
@@ -53,6 +54,16 @@ func TestSlugsBelongToApps(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Errorf("carol registering bob's slug as her build: %d %s, want 422", status, out)
 	}
+	// A build naming a sha256 the controller does not hold yet does not
+	// make the bytes hers once bob uploads them.
+	later := slugBody(t, "BOB'S NEXT SLUG")
+	laterSum := fmt.Sprintf("%x", sha256.Sum256(later))
+	a.release("POST", "/v1/apps/carolapp/builds", carol, deis.BuildCreateRequest{SlugURL: "http://example.com/s.tgz", SlugSHA256: laterSum, Procfile: map[string]string{"web": "./web"}})
+	a.must(http.StatusCreated, "POST", "/v1/apps/bobapp/slugs", bob, string(later), nil)
+	if status, _ := a.do("GET", "/v1/apps/carolapp/slugs/"+laterSum+".tgz", carol, nil); status != http.StatusNotFound {
+		t.Errorf("carol fetching bob's later slug through the build she named first: %d, want 404", status)
+	}
+
 	// The same bytes uploaded to her own app are hers: she has them.
 	var same deis.Slug
 	a.must(http.StatusCreated, "POST", "/v1/apps/carolapp/slugs", carol, string(slugBody(t, "BOB PRIVATE SLUG")), &same)

@@ -38,6 +38,7 @@ type Store interface {
 	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
 	ListContainers(ctx context.Context, app string, p store.PageReq) ([]deis.Container, int, error)
 	ObserveContainers(ctx context.Context, node, app string, obs []deis.ContainerObservation, at time.Time) error
+	AppUsesSlug(ctx context.Context, app, sum string) (bool, error)
 	GetApp(ctx context.Context, v store.Viewer, id string) (deis.App, error)
 	GetRelease(ctx context.Context, app string, version int) (deis.Release, error)
 	ListReleases(ctx context.Context, app string, p store.PageReq) ([]deis.Release, int, error)
@@ -436,7 +437,7 @@ func (c *Converger) prepare(ctx context.Context, f deis.Formation, n deis.Node, 
 	}
 	if db.Runtime != nil {
 		image = db.Runtime.Image
-		slugs = c.localSlugs(db.Runtime.Containers)
+		slugs = c.localSlugs(ctx, db.Runtime.Containers)
 	}
 	in, err = json.Marshal(db)
 	return s, image, slugs, in, err
@@ -573,17 +574,21 @@ func imageSource(fromFile bool) string {
 	return "the controller"
 }
 
-// localSlugs returns the slugs of specs the controller stores itself.
-func (c *Converger) localSlugs(specs []recipes.ContainerSpec) []string {
+// localSlugs returns the slugs of specs the controller stores itself and
+// that their app was given: a build naming another app's slug by its
+// sha256 does not get that app's bytes shipped to its nodes.
+func (c *Converger) localSlugs(ctx context.Context, specs []recipes.ContainerSpec) []string {
 	var out []string
 	for _, spec := range specs {
 		sum := spec.Slug.SHA256
-		if !validSum(sum) || slices.Contains(out, sum) {
+		if !validSum(sum) || slices.Contains(out, sum) || !c.Slugs.Has(sum) {
 			continue
 		}
-		if c.Slugs.Has(sum) {
-			out = append(out, sum)
+		if ours, err := c.Store.AppUsesSlug(ctx, spec.App, sum); err != nil || !ours {
+			c.log().Warn("not shipping a slug its app was not given", "app", spec.App, "slug", shortSum(sum), "err", err)
+			continue
 		}
+		out = append(out, sum)
 	}
 	return out
 }

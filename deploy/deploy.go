@@ -46,6 +46,7 @@ type Store interface {
 	SetReleaseStatus(ctx context.Context, app string, version int, status deis.ReleaseStatus, errMsg string) error
 	ReplaceContainers(ctx context.Context, app string, cs []deis.Container) error
 	SlugInUse(ctx context.Context, sum, except string) (bool, error)
+	AddAppSlug(ctx context.Context, app, sum string) error
 }
 
 // Converger is what the release service needs of the converger.

@@ -56,6 +56,9 @@ func (d *Pusher) Deploy(ctx context.Context, p gitreceive.Push, out io.Writer) e
 		SlugURL:  slugs.URL(d.BaseURL, p.App, res.SHA256),
 		Procfile: res.Procfile, Buildpack: res.Buildpack,
 	}
+	if err := d.Releases.Store.AddAppSlug(ctx, p.App, res.SHA256); err != nil {
+		return err
+	}
 	fmt.Fprintln(out, "-----> Launching...")
 	rel, err := d.Releases.Build(ctx, b, lines{out})
 	if err != nil {

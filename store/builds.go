@@ -122,11 +122,12 @@ func (s *Store) AddAppSlug(ctx context.Context, app, sum string) error {
 	return nil
 }
 
-// AppUsesSlug reports whether app has slug sum: a build of it uses it, or
-// it was given to it.
+// AppUsesSlug reports whether app was given slug sum: uploaded to it, or
+// built for it by a push. A build that merely names a sha256 does not
+// count: the bytes may be another app's.
 func (s *Store) AppUsesSlug(ctx context.Context, app, sum string) (bool, error) {
 	var one int
-	used, err := found(s.h().row(ctx, "SELECT 1 FROM builds WHERE app = ? AND slug_sha256 = ? UNION ALL SELECT 1 FROM app_slugs WHERE app = ? AND sha256 = ? LIMIT 1", app, sum, app, sum).Scan(&one))
+	used, err := found(s.h().row(ctx, "SELECT 1 FROM app_slugs WHERE app = ? AND sha256 = ?", app, sum).Scan(&one))
 	if err != nil {
 		return false, fmt.Errorf("looking up the builds of slug %s: %w", sum, err)
 	}

@@ -9,6 +9,9 @@ CREATE TABLE app_slugs (
     created BIGINT NOT NULL,
     PRIMARY KEY (app, sha256)
 );
+-- The slugs builds already use stay their apps'.
+INSERT INTO app_slugs (app, sha256, created)
+    SELECT app, slug_sha256, MIN(created) FROM builds WHERE slug_sha256 <> '' GROUP BY app, slug_sha256;
 
 -- +goose Down
 DROP TABLE app_slugs;

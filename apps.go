@@ -149,3 +149,19 @@ func ConfigSummary(cur map[string]string, changes map[string]*string) string {
 
 // RollbackSummary says what a rollback to target does.
 func RollbackSummary(target int) string { return fmt.Sprintf("rolled back to v%d", target) }
+
+// StructureString is an app's structure as people write it: "web=2
+// worker=1", by type, without the types at 0; "nothing runs" when none
+// runs.
+func StructureString(structure map[string]int) string {
+	var parts []string
+	for _, t := range slices.Sorted(maps.Keys(structure)) {
+		if structure[t] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", t, structure[t]))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing runs"
+	}
+	return strings.Join(parts, " ")
+}

@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,25 +238,7 @@ func (s *Server) scale(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		p.Printf("done, %s (rolled out in %s)", orNone(structureString(a.Structure)), time.Since(start).Round(100*time.Millisecond))
+		p.Printf("done, %s (rolled out in %s)", deis.StructureString(a.Structure), time.Since(start).Round(100*time.Millisecond))
 		return nil
 	})
-}
-
-// structureString is "web=2 worker=1", by type, without the types at 0.
-func structureString(structure map[string]int) string {
-	var parts []string
-	for _, t := range slices.Sorted(maps.Keys(structure)) {
-		if structure[t] > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", t, structure[t]))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "nothing runs"
-	}
-	return s
 }

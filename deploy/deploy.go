@@ -12,9 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/deis/deis"
@@ -295,13 +293,4 @@ func (s *Service) redeploy(ctx context.Context, app string, p Progress) error {
 		return nil // nothing deployed: nothing runs
 	}
 	return s.Conv.Rollout(ctx, app, rel.Version, p)
-}
-
-// structureString is "web=2 worker=1", by type.
-func structureString(structure map[string]int) string {
-	var parts []string
-	for _, t := range slices.Sorted(maps.Keys(structure)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", t, structure[t]))
-	}
-	return strings.Join(parts, " ")
 }

@@ -205,7 +205,7 @@ func (s *Service) PlanScale(ctx context.Context, app string, req deis.ScaleReque
 	if err != nil {
 		return deis.ReleasePlan{}, invalid("app %s has no deployed release to scale", a.ID)
 	}
-	return s.plan(ctx, a, structure, rel.Version, 0, fmt.Sprintf("would scale v%d to %s", rel.Version, structureString(structure)))
+	return s.plan(ctx, a, structure, rel.Version, 0, fmt.Sprintf("would scale v%d to %s", rel.Version, deis.StructureString(structure)))
 }
 
 // scaled checks req against the app and returns the structure it asks for.
